@@ -1,0 +1,210 @@
+"""The learning-curve figure: training loss, validation loss, validation chrF.
+
+Drawing only: every number drawn comes from the run's scalars or from the
+analysis (smoothing, best checkpoint, spikes, non-finite values). Functions
+take ``ax=None``/``axes=None``, return what they drew on and never call
+``show()`` or ``savefig()`` (seaborn's habit), so tests can read the plotted
+data back from the artists.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported for type hints only; pyplot is imported lazily
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from reportlib.analysis import smooth_ema
+from reportlib.errors import ParameterError
+
+#: The three panels, in order: (key in ``analysis.panels``, default title).
+PANELS: tuple[tuple[str, str], ...] = (
+    ("train_loss", "Training loss"),
+    ("val_loss", "Validation loss"),
+    ("eval_metric", "Validation chrF"),
+)
+#: A curve with fewer points than this is drawn raw (with markers) and not
+#: smoothed: an EMA over a handful of evaluations lags by several of them and
+#: would move the very turn (the minimum of validation loss) the panel shows.
+SMOOTH_MIN_POINTS = 20
+#: Opacity of the raw curve drawn behind its smoothed version.
+RAW_ALPHA = 0.3
+#: At most this many epoch labels on the top axis (more would overlap).
+MAX_EPOCH_LABELS = 12
+#: Colours: one per panel, then the markers for problems and the best checkpoint.
+PANEL_COLORS = ("#1f77b4", "#d62728", "#2ca02c")
+PROBLEM_COLOR = "#b2182b"
+BEST_COLOR = "#222222"
+#: Figure size in inches for the three panels in a row.
+FIGSIZE = (15.0, 4.2)
+
+
+def plot_learning_curves(run: Any, analysis: Any, *, axes: Any = None) -> Figure:
+    """Draw the three-panel learning-curve figure of a run.
+
+    Parameters
+    ----------
+    run:
+        A :class:`reportlib.run.Run`.
+    analysis:
+        Its :class:`~reportlib.analysis.RunAnalysis` (gives the panels' curves,
+        the smoothing weight, the best checkpoint and the problem findings).
+    axes:
+        Three matplotlib Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(PANELS), figsize=FIGSIZE, constrained_layout=True)
+    else:
+        axes = list(axes)
+        if len(axes) != len(PANELS):
+            raise ParameterError(f"axes must hold {len(PANELS)} Axes, got {len(axes)}")
+        fig = axes[0].figure
+    best = getattr(analysis, "best_checkpoint", None)
+    problems = _problem_steps(analysis)
+    for ax, (panel, default_title), color in zip(axes, PANELS, PANEL_COLORS):
+        key = analysis.panels.get(panel)
+        title = default_title
+        if panel == "eval_metric" and getattr(analysis, "eval_metric_name", None):
+            title = f"Validation {analysis.eval_metric_name}"
+        if key is None:
+            _empty_panel(ax, title, f"no {title[0].lower() + title[1:]} in this log")
+            continue
+        frame = run.series(*key)
+        plot_curve(frame, ax=ax, smoothing=analysis.smoothing, color=color, label=title)
+        _mark_problems(ax, frame, problems.get(key, {}))
+        _mark_best(ax, analysis, key, frame)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.set_ylabel(title)
+        _mark_epochs(ax, run)
+        if best is not None and best.step is not None:
+            ax.axvline(best.step, color=BEST_COLOR, lw=0.8, ls=":", zorder=1,
+                       label=f"best checkpoint (step {best.step})")
+        ax.legend(loc="best", fontsize="small", frameon=False)
+    return fig
+
+
+def plot_curve(
+    frame: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    smoothing: float = 0.6,
+    color: str | None = None,
+    label: str = "value",
+) -> Axes:
+    """Draw one curve: the raw values faint, and their TensorBoard EMA on top.
+
+    ``frame`` has columns ``step`` and ``value`` (as :meth:`Run.series` returns).
+    Non-finite values leave gaps (they are marked separately). Curves shorter
+    than :data:`SMOOTH_MIN_POINTS` are drawn raw with markers, not smoothed.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.gca()
+    steps = frame["step"].to_numpy()
+    values = frame["value"].to_numpy(dtype=float)
+    finite = np.where(np.isfinite(values), values, np.nan)
+    data = pd.DataFrame({"step": steps, "value": finite})
+    few = len(values) < SMOOTH_MIN_POINTS
+    if few or smoothing == 0:
+        sns.lineplot(data=data, x="step", y="value", ax=ax, color=color, estimator=None,
+                     marker="o" if few else None, label=f"{label} (raw)")
+        return ax
+    sns.lineplot(data=data, x="step", y="value", ax=ax, color=color, estimator=None,
+                 alpha=RAW_ALPHA, lw=1.0, label=f"{label} (raw)")
+    smoothed = np.where(np.isfinite(values), smooth_ema(values, smoothing), np.nan)
+    sns.lineplot(x=steps, y=smoothed, ax=ax, color=color, estimator=None, lw=1.8,
+                 label=f"smoothed (EMA {smoothing:g})")
+    return ax
+
+
+def _empty_panel(ax: Axes, title: str, message: str) -> None:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes,
+            color="0.4", wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _problem_steps(analysis: Any) -> dict[tuple[str, str], dict[str, list[int]]]:
+    """Steps of spikes and non-finite values by curve, from the findings' evidence."""
+    found: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for finding in getattr(analysis, "findings", ()):
+        kind = str(getattr(finding.kind, "value", finding.kind))
+        if kind not in ("spike", "non_finite"):
+            continue
+        evidence = finding.evidence or {}
+        split, metric = evidence.get("split"), evidence.get("metric")
+        if split is None or metric is None:
+            continue
+        steps = [int(s) for s in evidence.get("steps", [])]
+        found.setdefault((split, metric), {}).setdefault(kind, []).extend(steps)
+    return found
+
+
+def _mark_problems(ax: Axes, frame: pd.DataFrame, problems: dict[str, list[int]]) -> None:
+    if problems.get("spike"):
+        rows = frame[frame["step"].isin(problems["spike"]) & np.isfinite(frame["value"])]
+        ax.scatter(rows["step"], rows["value"], s=40, facecolors="none",
+                   edgecolors=PROBLEM_COLOR, zorder=5, label=f"spike ({len(rows)})")
+    if problems.get("non_finite"):
+        steps = sorted(set(problems["non_finite"]))
+        # NaN/inf have no y position: mark them on the x axis itself.
+        ax.scatter(steps, [0.02] * len(steps), marker="x", color=PROBLEM_COLOR, zorder=5,
+                   transform=ax.get_xaxis_transform(), clip_on=False,
+                   label=f"NaN/inf ({len(steps)})")
+
+
+def _mark_best(ax: Axes, analysis: Any, key: tuple[str, str], frame: pd.DataFrame) -> None:
+    summary = analysis.curves.get(key)
+    if summary is None or summary.best_step is None or summary.best is None:
+        return
+    if not math.isfinite(summary.best):
+        return
+    ax.scatter([summary.best_step], [summary.best], marker="*", s=160, color=BEST_COLOR,
+               zorder=6, label=f"best {summary.best:.4g} (step {summary.best_step})")
+
+
+def epoch_boundaries(run: Any) -> list[tuple[int, float]]:
+    """(step, epoch) pairs where each whole epoch is first reached, from the logged epochs."""
+    scalars = run.scalars
+    known = scalars.loc[np.isfinite(scalars["epoch"]), ["step", "epoch"]]
+    if known.empty:
+        return []
+    known = known.drop_duplicates("step").sort_values("step")
+    marks = []
+    for epoch in range(1, int(math.floor(known["epoch"].max() + 1e-9)) + 1):
+        reached = known[known["epoch"] >= epoch - 1e-6]
+        if not reached.empty:
+            marks.append((int(reached["step"].iloc[0]), float(epoch)))
+    return marks
+
+
+def _mark_epochs(ax: Axes, run: Any) -> None:
+    marks = epoch_boundaries(run)
+    if not marks:
+        return
+    for step, _ in marks:
+        ax.axvline(step, color="0.85", lw=0.6, zorder=0)
+    every = max(1, math.ceil(len(marks) / MAX_EPOCH_LABELS))
+    shown = marks[every - 1 :: every]
+    top = ax.secondary_xaxis("top")
+    top.set_xticks([s for s, _ in shown], labels=[f"{e:g}" for _, e in shown])
+    top.tick_params(labelsize="x-small", length=2)
+    top.set_xlabel("epoch", fontsize="x-small")
+
+
+__all__ = ["PANELS", "epoch_boundaries", "plot_curve", "plot_learning_curves"]
