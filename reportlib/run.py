@@ -88,7 +88,7 @@ class Run:
     Attributes
     ----------
     name:
-        A short name for the run (the folder name unless run.yaml gives a title).
+        A short name for the run: its folder name (run.yaml's title goes to meta["title"]).
     path:
         The folder or file it was read from.
     format:
