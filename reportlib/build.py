@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any
 from reportlib.analysis import analyze_run
 from reportlib.errors import BuildError, DependencyMissingError, ParameterError
 from reportlib.ingest import load_run
-from reportlib.outputs import report_dir, write_text_atomic
+from reportlib.outputs import report_dir, temp_sibling, write_text_atomic
 from reportlib.provenance import signature
 from reportlib.run import Run
 from reportlib.summary import summary_json
@@ -138,9 +137,7 @@ def execute_notebook(
         )
     final = target / "report.ipynb"
     failed = target / "report.failed.ipynb"
-    fd, tmp_name = tempfile.mkstemp(prefix=".report.", suffix=".ipynb", dir=target)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temp_sibling(final, suffix=".ipynb")
     # papermill logs every cell at INFO; a batch build wants only its own output.
     logging.getLogger("papermill").setLevel(logging.WARNING)
     try:

@@ -78,7 +78,8 @@ def build(runs: tuple[Path, ...], out_dir: Path, smoothing: float) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print summary.json's content instead of prose.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print summary.json's content instead of prose.")
 @_smoothing_option
 def summary(path: Path, as_json: bool, smoothing: float) -> None:
     """Analyse a run and print the findings, without building a notebook."""

@@ -24,9 +24,9 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
     Returns the path written. The folder must exist.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = temp_sibling(path)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -35,6 +35,21 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def temp_sibling(path: Path, suffix: str = ".tmp") -> Path:
+    """Create an empty hidden temporary file next to ``path`` and return its path.
+
+    Its mode is what an ordinary ``open()`` would give (0666 less the umask):
+    ``mkstemp`` makes files private, but a report is meant to be shared.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    return Path(tmp)
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

@@ -73,7 +73,7 @@ def plot_learning_curves(run: Any, analysis: Any, *, axes: Any = None) -> Figure
         fig = axes[0].figure
     best = getattr(analysis, "best_checkpoint", None)
     problems = _problem_steps(analysis)
-    for ax, (panel, default_title), color in zip(axes, PANELS, PANEL_COLORS):
+    for ax, (panel, default_title), color in zip(axes, PANELS, PANEL_COLORS, strict=True):
         key = analysis.panels.get(panel)
         title = default_title
         if panel == "eval_metric" and getattr(analysis, "eval_metric_name", None):
@@ -107,7 +107,8 @@ def plot_curve(
     """Draw one curve: the raw values faint, and their TensorBoard EMA on top.
 
     ``frame`` has columns ``step`` and ``value`` (as :meth:`Run.series` returns).
-    Non-finite values leave gaps (they are marked separately). Curves shorter
+    Non-finite values are not drawn (they have no height; the figure marks
+    them on the x axis instead). Curves shorter
     than :data:`SMOOTH_MIN_POINTS` are drawn raw with markers, not smoothed.
     """
     if ax is None:

@@ -1,0 +1,66 @@
+"""Shared fixtures: the committed example runs and one report built from them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "runs"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Flags that keep headless Chromium off the network on a closed machine.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """Content hash and mtime of every file under ``folder`` (to prove it was only read)."""
+    state = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            state[str(path.relative_to(folder))] = (
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+                os.stat(path).st_mtime_ns,
+            )
+    return state
+
+
+@pytest.fixture(scope="session")
+def example_run() -> Path:
+    path = RUNS / "tiny-codegen"
+    assert (path / "trainer_state.json").is_file(), "the example run is missing"
+    return path
+
+
+@pytest.fixture(scope="session")
+def overfit_run() -> Path:
+    path = RUNS / "tiny-codegen-overfit"
+    assert (path / "trainer_state.json").is_file(), "the overfit example run is missing"
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_report(example_run, tmp_path_factory):
+    """The report of the example run, built once for the session with the real toolchain."""
+    from reportlib.build import build_report
+
+    before = snapshot(example_run)
+    result = build_report(example_run, tmp_path_factory.mktemp("reports"))
+    return result, before
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -1,0 +1,81 @@
+"""The command line: thin adapter, one-line errors, non-zero exits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from reportlib import __version__
+from reportlib.cli import main
+
+
+@pytest.fixture
+def cli():
+    return CliRunner()
+
+
+def test_summary_json_is_the_contract(cli, example_run):
+    result = cli.invoke(main, ["summary", str(example_run), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["reportlib_version"] == __version__
+    assert summary["run"]["name"] == "tiny-codegen"
+    assert summary["run"]["format"] == "hf_trainer"
+    assert {"split", "metric", "points", "first", "last", "best", "best_step", "best_epoch",
+            "trend"} <= set(summary["curves"][0])
+    assert {"step", "epoch", "by"} <= set(summary["best_checkpoint"])
+    assert all({"kind", "severity", "message"} <= set(f) for f in summary["findings"])
+
+
+def test_summary_prose_is_the_narrative(cli, example_run):
+    result = cli.invoke(main, ["summary", str(example_run)])
+    assert result.exit_code == 0, result.output
+    assert "Validation loss" in result.stdout and "Caveats" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["summary", "no/such/run"], "no such file or folder"),
+        (["summary", "{tmp}", "--json"], "no supported training-log format"),
+        (["summary", "{tmp}/trainer_state.json"], "line 1, column 18"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(cli, tmp_path, args, message):
+    (tmp_path / "trainer_state.json").write_text('{"log_history": [')
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = [a.replace("{tmp}/", f"{tmp_path}/").replace("{tmp}", str(empty)) for a in args]
+    result = cli.invoke(main, args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("reportlib: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_option_value_names_the_option(cli, example_run):
+    result = cli.invoke(main, ["summary", str(example_run), "--smoothing", "2"])
+    assert result.exit_code == 2
+    assert "--smoothing" in result.stderr
+
+
+@pytest.mark.slow
+def test_build_continues_past_a_bad_run(cli, example_run, tmp_path):
+    out = tmp_path / "reports"
+    result = cli.invoke(main, ["build", str(tmp_path / "missing"), str(example_run), "-o", str(out)])
+    assert result.exit_code == 1
+    assert (out / "tiny-codegen" / "report.html").is_file()
+    assert "built tiny-codegen" in result.stdout
+    assert "1 of 2 run(s) failed" in result.stderr
+
+
+def test_python_dash_m_runs_the_cli():
+    proc = subprocess.run([sys.executable, "-m", "reportlib", "--version"],
+                          capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == f"reportlib, version {__version__}"

@@ -1,0 +1,124 @@
+"""The learning-curve figure, checked through its artists (not image diffs)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from reportlib.analysis import analyze_run, smooth_ema  # noqa: E402
+from reportlib.errors import ParameterError  # noqa: E402
+from reportlib.ingest import load_run  # noqa: E402
+from reportlib.present import figures  # noqa: E402
+from reportlib.run import Run, make_scalars  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _line(ax, label_start):
+    lines = [ln for ln in ax.get_lines() if ln.get_label().startswith(label_start)]
+    assert len(lines) == 1, [ln.get_label() for ln in ax.get_lines()]
+    return lines[0]
+
+
+def test_three_panels_plot_the_runs_data(example_run):
+    run = load_run(example_run)
+    analysis = analyze_run(run, smoothing=0.6)
+    fig = figures.plot_learning_curves(run, analysis)
+    train_ax, val_ax, chrf_ax = fig.axes[:3]
+    assert [a.get_title() for a in (train_ax, val_ax, chrf_ax)] == [
+        "Training loss", "Validation loss", "Validation chrF"]
+
+    train = run.series("train", "loss")
+    raw = _line(train_ax, "Training loss (raw)")
+    np.testing.assert_array_equal(raw.get_xdata(), train["step"].to_numpy())
+    np.testing.assert_allclose(raw.get_ydata(), train["value"].to_numpy())
+    assert raw.get_alpha() == figures.RAW_ALPHA
+    smoothed = _line(train_ax, "smoothed (EMA 0.6)")
+    np.testing.assert_allclose(smoothed.get_ydata(), smooth_ema(train["value"].to_numpy(), 0.6))
+
+    # Ten evaluations are fewer than SMOOTH_MIN_POINTS: drawn raw with markers, not smoothed.
+    chrf = run.series("eval", "chrf")
+    line = _line(chrf_ax, "Validation chrF (raw)")
+    np.testing.assert_allclose(line.get_ydata(), chrf["value"].to_numpy())
+    assert line.get_marker() == "o"
+    assert not [ln for ln in chrf_ax.get_lines() if ln.get_label().startswith("smoothed")]
+
+
+def test_best_values_and_checkpoint_are_marked(example_run):
+    run = load_run(example_run)
+    analysis = analyze_run(run)
+    fig = figures.plot_learning_curves(run, analysis)
+    val_ax, chrf_ax = fig.axes[1], fig.axes[2]
+    for ax, key in ((val_ax, ("eval", "loss")), (chrf_ax, ("eval", "chrf"))):
+        series = run.series(*key)
+        best = series["value"].max() if key[1] == "chrf" else series["value"].min()
+        stars = [c for c in ax.collections if c.get_label().startswith("best ")]
+        assert len(stars) == 1
+        np.testing.assert_allclose(stars[0].get_offsets()[0][1], best)
+    best_lines = [ln for ln in val_ax.get_lines() if ln.get_label().startswith("best checkpoint")]
+    assert best_lines and best_lines[0].get_xdata()[0] == analysis.best_checkpoint.step
+
+
+def test_epochs_are_marked_on_a_top_axis(example_run):
+    run = load_run(example_run)
+    marks = figures.epoch_boundaries(run)
+    assert [e for _, e in marks] == [float(e) for e in range(1, 11)]
+    steps = [s for s, _ in marks]
+    assert steps == sorted(steps)
+    # Each mark is the first logged step whose epoch reaches that whole number.
+    epochs = run.scalars.drop_duplicates("step").set_index("step")["epoch"]
+    for step, epoch in marks:
+        assert epochs[step] >= epoch - 1e-6
+        assert (epochs[epochs.index < step] < epoch - 1e-6).all()
+
+
+def _run(rows, name="synthetic"):
+    """A run built from generated rows (test data, not a real log)."""
+    return Run(name=name, path=__import__("pathlib").Path("."), format="generated",
+               scalars=make_scalars(rows))
+
+
+def test_missing_panels_say_so():
+    rows = [{"step": s, "epoch": math.nan, "split": "train", "metric": "loss",
+             "value": 2.0 / s, "wall_time": math.nan, "source_key": "loss"} for s in range(1, 30)]
+    run = _run(rows)
+    fig = figures.plot_learning_curves(run, analyze_run(run))
+    val_texts = [t.get_text() for t in fig.axes[1].texts]
+    metric_texts = [t.get_text() for t in fig.axes[2].texts]
+    assert val_texts == ["no validation loss in this log"]
+    assert metric_texts == ["no validation chrF in this log"]
+    assert fig.axes[1].get_lines() == [] and fig.axes[2].get_lines() == []
+
+
+def test_non_finite_values_leave_gaps_and_are_marked():
+    values = [3.0, 2.5, float("nan"), 2.0, float("inf"), 1.5] + [1.4] * 30
+    rows = [{"step": i + 1, "epoch": math.nan, "split": "train", "metric": "loss", "value": v,
+             "wall_time": math.nan, "source_key": "loss"} for i, v in enumerate(values)]
+    run = _run(rows)
+    fig = figures.plot_learning_curves(run, analyze_run(run))
+    ax = fig.axes[0]
+    raw = _line(ax, "Training loss (raw)")
+    # NaN/inf get no made-up height: they are not among the drawn points...
+    assert 3 not in raw.get_xdata() and 5 not in raw.get_xdata()
+    assert np.isfinite(np.asarray(raw.get_ydata(), dtype=float)).all()
+    # ...but marked on the x axis where they were logged.
+    marks = [c for c in ax.collections if c.get_label().startswith("NaN/inf")]
+    assert len(marks) == 1
+    np.testing.assert_array_equal(marks[0].get_offsets()[:, 0], [3, 5])
+
+
+def test_wrong_number_of_axes_is_refused(example_run):
+    run = load_run(example_run)
+    _, axes = plt.subplots(1, 2)
+    with pytest.raises(ParameterError, match="axes must hold 3 Axes, got 2"):
+        figures.plot_learning_curves(run, analyze_run(run), axes=axes)
