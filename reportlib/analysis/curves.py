@@ -1,0 +1,340 @@
+"""One curve at a time: summary numbers, trend, noise level and TensorBoard smoothing.
+
+A *curve* is the rows of one ``(split, metric)`` pair of a run's scalars, as
+:meth:`reportlib.run.Run.series` returns them (columns step, epoch, value).
+Everything here is a pure function of such a frame or of an array of values.
+NaN and inf are kept in the input and counted, never dropped silently: the
+statistics use the finite values and say how many others there were.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportlib.errors import ParameterError
+from reportlib.metrics import higher_is_better as _higher_is_better
+
+#: Fewer finite points than this and a curve has no trend: with two points any
+#: difference looks like a trend and there is no way to tell it from noise.
+MIN_POINTS_FOR_TREND = 3
+
+#: A curve whose start and end levels differ by less than this fraction of the
+#: larger of the two is "flat". 2% is below the epoch-to-epoch change of a
+#: training loss that is still learning, and above float noise and rounding.
+FLAT_RELATIVE_CHANGE = 0.02
+
+#: How many standard errors the change between start and end levels must
+#: exceed for a trend: about a 95% two-sided level for Gaussian noise.
+TREND_NOISE_MULTIPLIER = 2.0
+
+TREND_END_POINTS = 3
+"""The start / end level of a trend is the median of this many points at each end
+(a quarter of the points when there are fewer than 12): three damp one noisy value,
+yet stay at the ends, so a loss that drops fast and then flattens reads as falling."""
+
+MAD_TO_SIGMA = 0.6744897501960817
+"""Median absolute value of N(0, 1): divides a median absolute value into a
+standard deviation for Gaussian noise."""
+
+TREND_VALUES: tuple[str, ...] = ("decreasing", "increasing", "flat", "too_few_points")
+"""The values :func:`trend` returns."""
+
+
+@dataclass(frozen=True)
+class CurveSummary:
+    """The summary numbers of one curve.
+
+    Attributes
+    ----------
+    split, metric:
+        Which curve (``"eval"``, ``"chrf"``).
+    points:
+        Number of logged rows, finite or not.
+    n_finite, n_non_finite:
+        How many of them are finite / NaN or infinite.
+    first, last:
+        The first and last *finite* values (None if there is none).
+    first_step, first_epoch, last_step, last_epoch:
+        Where those were logged (epoch None when unknown).
+    ends_non_finite:
+        Whether the last logged row is NaN or infinite (the run may have diverged).
+    best:
+        The best finite value: the minimum for losses and other lower-is-better
+        metrics (WER...), the maximum for chrF, BLEU, accuracy...; None when the
+        direction of the metric is unknown (learning rate, gradient norm).
+    best_step, best_epoch:
+        Where the best value was first reached.
+    relative_change:
+        ``(last - first) / |first|``; None with fewer than two finite points or a zero first value.
+    trend:
+        One of :data:`TREND_VALUES`.
+    higher_is_better:
+        True, False, or None when unknown.
+    noise:
+        Estimated standard deviation of the point-to-point noise (see :func:`noise_scale`), or None.
+    """
+
+    split: str
+    metric: str
+    points: int
+    n_finite: int
+    n_non_finite: int
+    first: float | None
+    first_step: int | None
+    first_epoch: float | None
+    last: float | None
+    last_step: int | None
+    last_epoch: float | None
+    ends_non_finite: bool
+    best: float | None
+    best_step: int | None
+    best_epoch: float | None
+    relative_change: float | None
+    trend: str
+    higher_is_better: bool | None
+    noise: float | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(split, metric)``."""
+        return (self.split, self.metric)
+
+
+def _as_float_array(values: object) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    if array.ndim != 1:
+        raise ParameterError(f"values must be one-dimensional, got an array of shape {array.shape}")
+    return array
+
+
+def smooth_ema(values: object, weight: float = 0.6) -> np.ndarray:
+    """TensorBoard's debiased exponential moving average, exactly.
+
+    A transcription of TensorBoard's scalar-chart smoothing: ``last`` starts at
+    0; each finite value updates ``last = last * weight + (1 - weight) * value``
+    and the output is ``last / (1 - weight ** n)`` where ``n`` counts the finite
+    values seen so far (the debiasing, so the first point is not pulled towards
+    0). NaN and inf pass through unchanged and do not advance ``n``. A constant
+    series (every value equal to the first) is returned unchanged.
+
+    Parameters
+    ----------
+    values:
+        A one-dimensional sequence of numbers (NaN and inf allowed).
+    weight:
+        The smoothing weight in [0, 1]; 0 returns the values, TensorBoard's default is 0.6.
+
+    Returns
+    -------
+    numpy.ndarray of float, the same length as ``values``.
+
+    Raises
+    ------
+    reportlib.errors.ParameterError
+        ``weight`` outside [0, 1] or ``values`` not one-dimensional.
+    """
+    w = float(weight)
+    if not 0.0 <= w <= 1.0:
+        raise ParameterError(
+            f"smoothing weight must be in [0, 1], got {weight!r}",
+            hint="use 0 for no smoothing and 0.6 for TensorBoard's default",
+        )
+    data = _as_float_array(values)
+    out = data.copy()
+    if data.size == 0:
+        return out
+    # TensorBoard's `data.every(v => v == data[0])`: NaN never equals itself.
+    if bool(np.all(data == data[0])):
+        return out
+    last = 0.0
+    count = 0
+    for i, value in enumerate(data.tolist()):
+        if not math.isfinite(value):
+            continue
+        last = last * w + (1.0 - w) * value
+        count += 1
+        debias = 1.0 if w == 1.0 else 1.0 - w**count
+        out[i] = last / debias
+    return out
+
+
+def noise_scale(values: object) -> float | None:
+    """Estimated standard deviation of the point-to-point noise of a curve.
+
+    Uses the second differences ``v[i+1] - 2 v[i] + v[i-1]`` of the finite
+    values, which cancel a locally linear trend, so a steadily falling loss is
+    not mistaken for noise. For independent Gaussian noise of standard
+    deviation s they have standard deviation ``s * sqrt(6)``; the median of
+    their absolute values, divided by 0.6745 and sqrt(6), estimates s robustly
+    (one spike or the turn of a curve barely moves it). Curvature of the trend
+    itself inflates the estimate, which makes the rules that use it cautious.
+
+    Parameters
+    ----------
+    values:
+        The curve's values in step order (non-finite ones are ignored).
+
+    Returns
+    -------
+    float, or None with fewer than 3 finite values.
+    """
+    data = _as_float_array(values)
+    finite = data[np.isfinite(data)]
+    if finite.size < 3:
+        return None
+    second = finite[2:] - 2.0 * finite[1:-1] + finite[:-2]
+    return float(np.median(np.abs(second)) / (MAD_TO_SIGMA * math.sqrt(6.0)))
+
+
+def trend(values: object) -> str:
+    """Whether a curve goes down, up, or stays flat.
+
+    The start and end levels are the medians of the first and last
+    :data:`TREND_END_POINTS` finite values (a quarter of them, at least one,
+    for short curves). The curve is ``"flat"`` when
+    they differ by less than :data:`FLAT_RELATIVE_CHANGE` of the larger level,
+    or by less than :data:`TREND_NOISE_MULTIPLIER` standard errors of that
+    difference given the curve's noise (:func:`noise_scale`); otherwise
+    ``"decreasing"`` or ``"increasing"``.
+
+    Parameters
+    ----------
+    values:
+        The curve's values in step order (non-finite ones are ignored).
+
+    Returns
+    -------
+    One of :data:`TREND_VALUES`; ``"too_few_points"`` with fewer than
+    :data:`MIN_POINTS_FOR_TREND` finite values.
+    """
+    data = _as_float_array(values)
+    finite = data[np.isfinite(data)]
+    n = finite.size
+    if n < MIN_POINTS_FOR_TREND:
+        return "too_few_points"
+    k = max(1, min(TREND_END_POINTS, n // 4))
+    start = float(np.median(finite[:k]))
+    end = float(np.median(finite[-k:]))
+    change = end - start
+    scale = max(abs(start), abs(end))
+    if scale == 0.0 or abs(change) <= FLAT_RELATIVE_CHANGE * scale:
+        return "flat"
+    noise = noise_scale(finite)
+    if noise is not None:
+        # Standard error of a median of k points is about sigma * sqrt(pi / 2k);
+        # of the difference of two such medians, sigma * sqrt(pi / k).
+        standard_error = noise * math.sqrt(math.pi / k)
+        if abs(change) <= TREND_NOISE_MULTIPLIER * standard_error:
+            return "flat"
+    return "decreasing" if change < 0 else "increasing"
+
+
+def _optional_float(value: object) -> float | None:
+    if value is None:
+        return None
+    x = float(value)  # type: ignore[arg-type]
+    return x if math.isfinite(x) else None
+
+
+def summarize_curve(
+    frame: pd.DataFrame,
+    *,
+    split: str,
+    metric: str,
+    higher_is_better: bool | None = None,
+) -> CurveSummary:
+    """Summarise one curve: counts, first/last/best values and where, change and trend.
+
+    Parameters
+    ----------
+    frame:
+        The curve's rows with columns ``step``, ``epoch`` and ``value`` (as
+        :meth:`reportlib.run.Run.series` returns them); sorted here by step.
+    split, metric:
+        Which curve it is.
+    higher_is_better:
+        The metric's direction; looked up with :func:`reportlib.metrics.higher_is_better`
+        when None.
+
+    Returns
+    -------
+    CurveSummary
+
+    Raises
+    ------
+    reportlib.errors.ParameterError
+        ``frame`` lacks one of the columns step, epoch, value.
+    """
+    missing = [c for c in ("step", "epoch", "value") if c not in frame.columns]
+    if missing:
+        raise ParameterError(
+            f"the curve frame lacks column(s) {', '.join(missing)}; it has {list(frame.columns)}",
+            hint="pass the frame Run.series(split, metric) returns",
+        )
+    direction = _higher_is_better(metric) if higher_is_better is None else higher_is_better
+    rows = frame.sort_values("step", kind="stable")
+    values = rows["value"].to_numpy(dtype=float)
+    steps = rows["step"].to_numpy()
+    epochs = rows["epoch"].to_numpy(dtype=float)
+    finite_mask = np.isfinite(values)
+    finite_idx = np.flatnonzero(finite_mask)
+    n_finite = int(finite_idx.size)
+
+    def at(i: int | None) -> tuple[float | None, int | None, float | None]:
+        if i is None:
+            return None, None, None
+        return float(values[i]), int(steps[i]), _optional_float(epochs[i])
+
+    first_i = int(finite_idx[0]) if n_finite else None
+    last_i = int(finite_idx[-1]) if n_finite else None
+    best_i: int | None = None
+    if n_finite and direction is not None:
+        finite_values = values[finite_idx]
+        pick = np.argmax(finite_values) if direction else np.argmin(finite_values)
+        best_i = int(finite_idx[int(pick)])
+    first, first_step, first_epoch = at(first_i)
+    last, last_step, last_epoch = at(last_i)
+    best, best_step, best_epoch = at(best_i)
+    relative_change = None
+    if n_finite >= 2 and first not in (None, 0.0):
+        relative_change = (last - first) / abs(first)  # type: ignore[operator]
+    return CurveSummary(
+        split=split,
+        metric=metric,
+        points=int(values.size),
+        n_finite=n_finite,
+        n_non_finite=int(values.size - n_finite),
+        first=first,
+        first_step=first_step,
+        first_epoch=first_epoch,
+        last=last,
+        last_step=last_step,
+        last_epoch=last_epoch,
+        ends_non_finite=bool(values.size and not finite_mask[-1]),
+        best=best,
+        best_step=best_step,
+        best_epoch=best_epoch,
+        relative_change=relative_change,
+        trend=trend(values),
+        higher_is_better=direction,
+        noise=noise_scale(values),
+    )
+
+
+__all__ = [
+    "FLAT_RELATIVE_CHANGE",
+    "MAD_TO_SIGMA",
+    "MIN_POINTS_FOR_TREND",
+    "TREND_END_POINTS",
+    "TREND_NOISE_MULTIPLIER",
+    "TREND_VALUES",
+    "CurveSummary",
+    "noise_scale",
+    "smooth_ema",
+    "summarize_curve",
+    "trend",
+]

@@ -1,0 +1,162 @@
+"""Tables of the report: the evaluations (HF model-card style) and the run's facts.
+
+Both return pandas DataFrames for display (``report.table_html`` escapes them);
+the numbers come from the run and its analysis, nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from reportlib.analysis import RunAnalysis, evaluation_frame
+from reportlib.errors import ParameterError
+from reportlib.formatting import format_epoch, format_position, metric_display_name
+from reportlib.run import Run
+
+#: Column names of the evaluations table, as in HF's model-card "Training results".
+TRAINING_LOSS_COLUMN = "Training Loss"
+EPOCH_COLUMN = "Epoch"
+STEP_COLUMN = "Step"
+VALIDATION_LOSS_COLUMN = "Validation Loss"
+
+
+def evaluations_table(source: RunAnalysis | Run) -> pd.DataFrame:
+    """One row per evaluation, like HF's model-card "Training results" table.
+
+    Columns: Training Loss (the last training loss logged at or before that
+    step; NaN when none was logged yet, shown as HF's "No log"), Epoch, Step,
+    Validation Loss, then the other evaluation metrics by display name (chrF,
+    BLEU...). Speed columns (runtime, samples per second) are left out.
+
+    Parameters
+    ----------
+    source:
+        A :class:`~reportlib.analysis.RunAnalysis` (uses its ``evaluations``)
+        or a :class:`~reportlib.run.Run`.
+
+    Returns
+    -------
+    pandas.DataFrame (empty, with the four first columns, when there is no evaluation).
+
+    Raises
+    ------
+    reportlib.errors.ParameterError
+        ``source`` is neither.
+    """
+    if isinstance(source, RunAnalysis):
+        frame = source.evaluations
+    elif isinstance(source, Run):
+        frame = evaluation_frame(source)
+    else:
+        raise ParameterError(
+            f"evaluations_table takes a RunAnalysis or a Run, got {type(source).__name__}")
+    columns: dict[str, str] = {"train_loss": TRAINING_LOSS_COLUMN, "epoch": EPOCH_COLUMN,
+                               "step": STEP_COLUMN, "loss": VALIDATION_LOSS_COLUMN}
+    others = [str(m) for m in frame.columns if m not in columns]
+    shown = {m: metric_display_name(m) for m in others}
+    counts = Counter(list(shown.values()) + list(columns.values()))
+    for metric in others:
+        # two log names for one display name (acc, accuracy): show the log names
+        columns[metric] = shown[metric] if counts[shown[metric]] == 1 else metric
+    table = frame.rename(columns=columns)
+    order = [TRAINING_LOSS_COLUMN, EPOCH_COLUMN, STEP_COLUMN, VALIDATION_LOSS_COLUMN]
+    for name in order:
+        if name not in table.columns:
+            table[name] = pd.Series(dtype=float)
+    rest = [c for c in table.columns if c not in order]
+    return table[order + rest].reset_index(drop=True)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        for key in ("name", "id", "name_or_path", "base"):
+            if value.get(key):
+                return str(value[key])
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or None
+    text = str(value).strip()
+    return text or None
+
+
+def run_facts_table(run: Run, analysis: RunAnalysis) -> pd.DataFrame:
+    """The facts of a run as a two-column table (Fact, Value), values as text.
+
+    Rows (those that are known): Title, Run, Model, Dataset, Training examples,
+    Evaluation examples, Epochs, Steps, Evaluations, Logged values, Best
+    checkpoint, Seed, Notes, Format, Path, Smoothing.
+
+    Parameters
+    ----------
+    run:
+        The run (for its name, format, path and run.yaml facts).
+    analysis:
+        Its analysis (for the length, evaluations and best checkpoint).
+
+    Returns
+    -------
+    pandas.DataFrame with columns ``Fact`` and ``Value``.
+    """
+    meta = run.meta
+    dataset = analysis.dataset
+    rows: list[tuple[str, str | None]] = [
+        ("Title", _text(meta.get("title"))),
+        ("Run", run.name),
+        ("Model", _text(meta.get("model"))),
+        ("Dataset", _text(dataset.get("name"))),
+        ("Training examples", _count(dataset.get("train_size"))),
+        ("Evaluation examples", _count(dataset.get("eval_size"))),
+        ("Epochs", _with_source(format_epoch(analysis.epochs), analysis.epochs_source)),
+        ("Steps", _with_source(_count(analysis.total_steps), analysis.total_steps_source)),
+        ("Evaluations", str(analysis.n_evaluations)),
+        ("Logged values", f"{len(run.scalars)} in {len(analysis.curves)} curves"),
+        ("Best checkpoint", _best_text(analysis)),
+        ("Seed", _text(meta.get("seed"))),
+        ("Notes", _text(meta.get("notes"))),
+        ("Format", run.format),
+        ("Path", str(run.path)),
+        ("Smoothing", f"TensorBoard EMA, weight {analysis.smoothing:g}"),
+    ]
+    kept = [(fact, value) for fact, value in rows if value]
+    return pd.DataFrame(kept, columns=["Fact", "Value"])
+
+
+def _count(value: Any) -> str | None:
+    return None if value is None else f"{int(value):,}"
+
+
+def _with_source(text: str | None, source: str | None) -> str | None:
+    if not text:
+        return None
+    return f"{text} (from {source})" if source else text
+
+
+def _best_text(analysis: RunAnalysis) -> str | None:
+    best = analysis.best_checkpoint
+    if best is None:
+        return None
+    criterion = "validation loss" if best.by == "eval_loss" else metric_display_name(best.by)
+    text = f"{format_position(best.step, best.epoch)}, by {criterion}"
+    if best.agree is True:
+        text += f" (validation loss and {analysis.eval_metric_name} agree)"
+    elif best.agree is False:
+        other = best.by_metric if best.by == "eval_loss" else best.by_loss
+        if other is not None:
+            other_name = ("validation loss" if other.criterion == "eval_loss"
+                          else metric_display_name(other.criterion))
+            text += f"; by {other_name}: {format_position(other.step, other.epoch)}"
+    return text
+
+
+__all__ = [
+    "EPOCH_COLUMN",
+    "STEP_COLUMN",
+    "TRAINING_LOSS_COLUMN",
+    "VALIDATION_LOSS_COLUMN",
+    "evaluations_table",
+    "run_facts_table",
+]
