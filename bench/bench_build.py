@@ -30,7 +30,8 @@ nb = nbformat.v4.new_notebook()
 nb.cells = [nbformat.v4.new_code_cell("import pandas, matplotlib, seaborn")]
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nbformat.write(nb, out + "/in.ipynb")
-papermill.execute_notebook(out + "/in.ipynb", out + "/out.ipynb", progress_bar=False, kernel_name="python3")
+papermill.execute_notebook(out + "/in.ipynb", out + "/out.ipynb", progress_bar=False,
+                           kernel_name="python3")
 body, _ = HTMLExporter().from_notebook_node(nbformat.read(out + "/out.ipynb", as_version=4))
 open(out + "/out.html", "w").write(body)
 """

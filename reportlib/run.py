@@ -129,7 +129,10 @@ class Run:
         if self.scalars.empty:
             return []
         pairs = self.scalars[["split", "metric"]].drop_duplicates()
-        return sorted(map(tuple, pairs.to_numpy()), key=lambda p: (SPLITS.index(p[0]) if p[0] in SPLITS else 9, p[1]))
+        def order(pair: tuple[str, str]) -> tuple[int, str]:
+            return (SPLITS.index(pair[0]) if pair[0] in SPLITS else len(SPLITS), pair[1])
+
+        return sorted(map(tuple, pairs.to_numpy()), key=order)
 
     @property
     def has_non_finite(self) -> bool:

@@ -101,7 +101,8 @@ def test_failing_notebook_is_kept_and_named(example_run, tmp_path, monkeypatch):
     params = nbformat.v4.new_code_cell("run_dir = ''\nsmoothing = 0.6")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell("raise RuntimeError('boom in a cell')")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
     nbformat.write(nb, str(broken))
     monkeypatch.setattr(build, "NOTEBOOK", broken)
     out = tmp_path / "reports"

@@ -68,7 +68,8 @@ def test_bad_option_value_names_the_option(cli, example_run):
 @pytest.mark.slow
 def test_build_continues_past_a_bad_run(cli, example_run, tmp_path):
     out = tmp_path / "reports"
-    result = cli.invoke(main, ["build", str(tmp_path / "missing"), str(example_run), "-o", str(out)])
+    args = ["build", str(tmp_path / "missing"), str(example_run), "-o", str(out)]
+    result = cli.invoke(main, args)
     assert result.exit_code == 1
     assert (out / "tiny-codegen" / "report.html").is_file()
     assert "built tiny-codegen" in result.stdout
