@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from os import PathLike
 
+#: Longest message (the part that may quote file content) that :meth:`ReportlibError.one_line`
+#: prints in full; longer ones are cut in the middle. A log line or value can be megabytes
+#: long, and an error line must stay readable in a terminal while keeping its hint.
+MAX_MESSAGE_CHARS = 400
+
 
 class ReportlibError(Exception):
     """Base class of every error reportlib raises on purpose.
@@ -44,9 +49,15 @@ class ReportlibError(Exception):
     def one_line(self) -> str:
         """The error as a single line: ``path: where: message. hint``."""
         parts = [p for p in (self.path, self.where) if p]
-        text = self.message.rstrip(".") + "."
+        message = self.message
+        if len(message) > MAX_MESSAGE_CHARS:
+            half = MAX_MESSAGE_CHARS // 2
+            message = f"{message[:half]} [... {len(message) - 2 * half} characters ...] " \
+                f"{message[-half:]}"
+        text = message.rstrip(".") + "."
         if self.hint:
-            text += " " + self.hint.rstrip(".") + "."
+            hint = self.hint.rstrip(".")
+            text += " " + hint[:1].upper() + hint[1:] + "."
         line = ": ".join([*parts, text])
         # Messages may quote file content: never let it break the one-line promise.
         return " ".join(line.split())

@@ -34,6 +34,12 @@ shape (schema version 1) is::
                     "message": str, "evidence": {...}}],
       "severity_counts": {"info": int, "warning": int, "critical": int},
       "warnings": [str],                       # what ingest repaired or skipped
+      "scores": {"signatures": {...}, "whitespace": bool,   # chrF from predictions, or null
+                 "checkpoints": [{"step", "score", "low", "high"}],   # 95% bootstrap CI
+                 "first_step", "best_step", "last_step",
+                 "samples": {"improved", "stayed", "regressed", "tolerance"},
+                 "top_improved": [{"id", "first", "best", "delta"}], "top_regressed": [...],
+                 "logged_max_difference": float | null} | null,
       ...                                      # keys passed as ``extra`` (e.g. "provenance")
     }
 
@@ -172,6 +178,7 @@ def build_summary(run: Run, analysis: RunAnalysis, *, extra: Mapping[str, Any] |
         "findings": [finding.to_dict() for finding in analysis.findings],
         "severity_counts": counts,
         "warnings": list(run.warnings),
+        "scores": None if analysis.scores is None else analysis.scores.to_dict(),
     }
     for key, value in (extra or {}).items():
         if key in summary:

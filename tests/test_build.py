@@ -65,6 +65,10 @@ def test_executed_notebook_records_the_parameters(built_report, example_run):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert errors == []
+    # Nothing printed to stderr (a library warning would show up in the shared report).
+    stderr = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "stream" and o.name == "stderr"]
+    assert stderr == []
 
 
 def test_report_opens_offline_in_chromium(built_report, browser):

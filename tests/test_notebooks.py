@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 #: STYLE.md's fixed tag vocabulary.
@@ -33,7 +34,8 @@ def test_notebook_defines_no_functions_or_classes(path):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        tree = ast.parse(cell.source)
+        # IPython turns magics (%config ...) into Python first, as the kernel does.
+        tree = ast.parse(TransformerManager().transform_cell(cell.source))
         defs = [n for n in ast.walk(tree)
                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
         assert not defs, f"{path.name}: logic belongs in reportlib/, not in a notebook cell"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,10 +32,14 @@ from reportlib.analysis.rules import (
     detect_too_few_points,
     detect_train_val_gap,
 )
+from reportlib.analysis.samples import ScoreAnalysis, add_computed_chrf, analyze_scores
 from reportlib.errors import ParameterError
 from reportlib.formatting import metric_display_name
 from reportlib.metrics import higher_is_better
 from reportlib.run import Run
+
+if TYPE_CHECKING:
+    from reportlib.scoring import ScoringResult
 
 DEFAULT_SMOOTHING = 0.6
 """TensorBoard's default smoothing weight, so curves look as they do there."""
@@ -89,6 +93,9 @@ class RunAnalysis:
         One row per evaluation: step, epoch, train_loss (the last training
         loss logged at or before that step), then the eval metrics by
         normalised name (loss first). See :func:`evaluation_frame`.
+    scores:
+        What the scored predictions say (:class:`~reportlib.analysis.samples.ScoreAnalysis`),
+        None when the run was analysed without them.
     """
 
     run_name: str
@@ -106,6 +113,7 @@ class RunAnalysis:
     epochs_source: str | None
     dataset: Mapping[str, Any] = field(default_factory=dict)
     evaluations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scores: ScoreAnalysis | None = None
 
     def curve(self, panel: str) -> CurveSummary | None:
         """The summary of the curve shown in ``panel`` (None when the panel is empty).
@@ -245,7 +253,9 @@ def _label(key: tuple[str, str]) -> str:
     return f"{_SPLIT_WORDS.get(split, split)} {metric_display_name(metric)}"
 
 
-def analyze_run(run: Run, *, smoothing: float = DEFAULT_SMOOTHING) -> RunAnalysis:
+def analyze_run(
+    run: Run, *, smoothing: float = DEFAULT_SMOOTHING, scores: ScoringResult | None = None
+) -> RunAnalysis:
     """Analyse a run: summarise every curve, pick the panels, run every rule.
 
     Parameters
@@ -254,6 +264,11 @@ def analyze_run(run: Run, *, smoothing: float = DEFAULT_SMOOTHING) -> RunAnalysi
         The run, as an ingest module read it.
     smoothing:
         TensorBoard EMA weight for the figure, in [0, 1) (kept in the result).
+    scores:
+        Its predictions scored by :func:`reportlib.scoring.score_run`, if any:
+        adds the significance of the chrF gain, the samples that moved and
+        whether the log's chrF matches (see :mod:`reportlib.analysis.samples`);
+        when the log has no chrF, the computed one becomes the chrF curve.
 
     Returns
     -------
@@ -270,6 +285,10 @@ def analyze_run(run: Run, *, smoothing: float = DEFAULT_SMOOTHING) -> RunAnalysi
             f"smoothing must be a number in [0, 1), got {smoothing!r}",
             hint="use 0 for no smoothing and 0.6 for TensorBoard's default",
         )
+    score_analysis = None
+    if scores is not None and scores.checkpoints:
+        run = add_computed_chrf(run, scores)
+        score_analysis = analyze_scores(scores, run)
     curves = {
         key: summarize_curve(run.series(*key), split=key[0], metric=key[1])
         for key in run.curves()
@@ -347,6 +366,9 @@ def analyze_run(run: Run, *, smoothing: float = DEFAULT_SMOOTHING) -> RunAnalysi
                 {"index": i}, panel="caveat")
         for i, text in enumerate(run.warnings)
     ]
+    scored = [f for f in score_analysis.findings if f.panel != "caveat"] if score_analysis else []
+    scored_caveats = ([f for f in score_analysis.findings if f.panel == "caveat"]
+                      if score_analysis else [])
     title = run.meta.get("title")
     return RunAnalysis(
         run_name=run.name,
@@ -355,7 +377,7 @@ def analyze_run(run: Run, *, smoothing: float = DEFAULT_SMOOTHING) -> RunAnalysi
         panels=panels,
         eval_metric_name=metric_name,
         best_checkpoint=best,
-        findings=tuple(panel_findings + overall + caveats),
+        findings=tuple(panel_findings + scored + overall + caveats + scored_caveats),
         smoothing=float(smoothing),
         n_evaluations=n_evaluations,
         total_steps=total_steps,
@@ -364,6 +386,7 @@ def analyze_run(run: Run, *, smoothing: float = DEFAULT_SMOOTHING) -> RunAnalysi
         epochs_source=epochs_source,
         dataset=dataset_sizes(run.meta),
         evaluations=evaluations,
+        scores=score_analysis,
     )
 
 

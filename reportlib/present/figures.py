@@ -10,7 +10,10 @@ data back from the artists.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING, Any
+
+import matplotlib
 
 if TYPE_CHECKING:  # imported for type hints only; pyplot is imported lazily
     from matplotlib.axes import Axes
@@ -82,7 +85,11 @@ def plot_learning_curves(run: Any, analysis: Any, *, axes: Any = None) -> Figure
             _empty_panel(ax, title, f"no {title[0].lower() + title[1:]} in this log")
             continue
         frame = run.series(*key)
-        plot_curve(frame, ax=ax, smoothing=analysis.smoothing, color=color, label=title)
+        if not frame.empty:
+            plot_curve(frame, ax=ax, smoothing=analysis.smoothing, color=color, label=title)
+        scores = getattr(analysis, "scores", None)
+        if panel == "eval_metric" and key[1] == "chrf" and scores is not None:
+            plot_chrf_intervals(scores.checkpoints, ax=ax, color=color)
         _mark_problems(ax, frame, problems.get(key, {}))
         _mark_best(ax, analysis, key, frame)
         ax.set_title(title)
@@ -129,6 +136,62 @@ def plot_curve(
     smoothed = np.where(np.isfinite(values), smooth_ema(values, smoothing), np.nan)
     sns.lineplot(x=steps, y=smoothed, ax=ax, color=color, estimator=None, lw=1.8,
                  label=f"smoothed (EMA {smoothing:g})")
+    return ax
+
+
+def plot_chrf_intervals(checkpoints: Any, *, ax: Axes | None = None,
+                        color: str | None = None) -> Axes:
+    """Draw each checkpoint's corpus chrF (computed from predictions) with its 95% interval.
+
+    ``checkpoints`` are :class:`~reportlib.analysis.samples.CheckpointChrf`
+    (step, score, low, high); checkpoints without an interval get a point only.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.gca()
+    steps = np.array([c.step for c in checkpoints], dtype=float)
+    scores = np.array([c.score for c in checkpoints], dtype=float)
+    low = np.array([c.score if c.low is None else c.low for c in checkpoints], dtype=float)
+    high = np.array([c.score if c.high is None else c.high for c in checkpoints], dtype=float)
+    ax.errorbar(steps, scores, yerr=np.vstack([scores - low, high - scores]), fmt="none",
+                ecolor=color, elinewidth=1.0, capsize=2.5, alpha=0.8, zorder=4,
+                label="chrF from predictions, 95% CI")
+    return ax
+
+
+def plot_sample_distributions(per_sample: pd.DataFrame, *, ax: Axes | None = None,
+                              metric: str = "chrf") -> Axes:
+    """Box plots of per-sample scores by checkpoint (one box per step).
+
+    ``per_sample`` is :meth:`ScoringResult.per_sample_frame`'s tidy frame
+    (columns ``id``, ``step``, ``chrf``). Every sample is also drawn as a dot,
+    so a box made of few samples is not mistaken for a smooth distribution.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(FIGSIZE[0], 3.6), constrained_layout=True)
+    if metric not in per_sample.columns:
+        raise ParameterError(f"per_sample has no column {metric!r}; it has "
+                             + ", ".join(map(str, per_sample.columns)))
+    data = per_sample.assign(step=per_sample["step"].astype(str))
+    with warnings.catch_warnings():
+        # seaborn 0.13 passes matplotlib 3.11 a deprecated argument (vert=); not ours to fix,
+        # and a warning printed in a notebook cell would end up in the report.
+        warnings.simplefilter("ignore", matplotlib.MatplotlibDeprecationWarning)
+        sns.boxplot(data=data, x="step", y=metric, ax=ax, color=PANEL_COLORS[2], fliersize=0,
+                    boxprops={"alpha": 0.45})
+    sns.stripplot(data=data, x="step", y=metric, ax=ax, color="0.25", size=2.2, alpha=0.55,
+                  jitter=0.25)
+    steps = data["step"].unique()
+    if len(steps) > MAX_EPOCH_LABELS:  # keep the step labels legible
+        every = int(math.ceil(len(steps) / MAX_EPOCH_LABELS))
+        for i, label in enumerate(ax.get_xticklabels()):
+            label.set_visible(i % every == 0)
+    ax.set_xlabel("checkpoint (step)")
+    ax.set_ylabel("per-sample chrF")
+    ax.set_title("Per-sample chrF by checkpoint")
     return ax
 
 
@@ -208,4 +271,7 @@ def _mark_epochs(ax: Axes, run: Any) -> None:
     top.set_xlabel("epoch", fontsize="x-small")
 
 
-__all__ = ["PANELS", "epoch_boundaries", "plot_curve", "plot_learning_curves"]
+__all__ = [
+    "PANELS", "epoch_boundaries", "plot_chrf_intervals", "plot_curve", "plot_learning_curves",
+    "plot_sample_distributions",
+]

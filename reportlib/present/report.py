@@ -15,6 +15,13 @@ import pandas as pd
 from reportlib.present.narrative import escape_inline
 from reportlib.run import Run
 
+#: What the report says where the samples section would be, for a run without predictions.
+NO_PREDICTIONS_MARKDOWN = (
+    "This run folder has no prediction files (`references.jsonl` and "
+    "`predictions/<step>.jsonl`), so chrF could not be recomputed, tested for significance "
+    "or traced to samples; any chrF above is the log's own."
+)
+
 
 def header_markdown(run: Run) -> str:
     """The report's title line and a one-line description of what was read."""

@@ -21,7 +21,12 @@ from reportlib.scoring.result import (
     ScoringResult,
     format_score_table,
 )
-from reportlib.scoring.runner import SCORING_VERSION, score_run
+from reportlib.scoring.runner import (
+    SCORING_VERSION,
+    gallery_texts,
+    score_predictions,
+    score_run,
+)
 
 __all__ = [
     "DEFAULT_N_BOOTSTRAP",
@@ -34,5 +39,7 @@ __all__ = [
     "PairedComparison",
     "ScoringResult",
     "format_score_table",
+    "gallery_texts",
+    "score_predictions",
     "score_run",
 ]

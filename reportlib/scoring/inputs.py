@@ -167,6 +167,22 @@ def read_references(path: Path) -> tuple[list[Hashable], list[str]]:
     return ids, texts
 
 
+def read_prompts(path: Path) -> dict[Hashable, str]:
+    """The ``prompt`` of each sample of ``references.jsonl`` (optional key; "" when absent).
+
+    Raises
+    ------
+    PredictionsError
+        As :func:`read_references` for an unreadable file or a bad line.
+    """
+    path = Path(path)
+    prompts: dict[Hashable, str] = {}
+    for number, record in _records(path):
+        sample_id = _sample_id(record, path, number)
+        prompts[sample_id] = _text(record, "prompt", path, number) if "prompt" in record else ""
+    return prompts
+
+
 def read_predictions(path: Path, index: dict[Hashable, int]) -> list[str]:
     """The predictions of one checkpoint, aligned with the references by id.
 
@@ -219,3 +235,41 @@ def read_predictions(path: Path, index: dict[Hashable, int]) -> list[str]:
             parts.append(f"{len(extra)} id(s) are not in the references: {_show(extra)}")
         raise PredictionsError("; ".join(parts), path=path, hint=_ID_HINT)
     return aligned  # type: ignore[return-value]  # no None left: checked above
+
+
+def read_sample_texts(
+    references_path: Path, prediction_paths: dict[int, Path], ids: list[Hashable]
+) -> dict[Hashable, dict[str, Any]]:
+    """Prompt, reference and predictions of a few samples, for showing them in a report.
+
+    Parameters
+    ----------
+    references_path:
+        ``references.jsonl``.
+    prediction_paths:
+        Checkpoint step -> its prediction file.
+    ids:
+        The samples wanted.
+
+    Returns
+    -------
+    ``{id: {"prompt": str, "reference": str, "predictions": {step: str}}}``.
+
+    Raises
+    ------
+    PredictionsError
+        As :func:`read_references` and :func:`read_predictions`.
+    """
+    all_ids, references = read_references(references_path)
+    index = {sample_id: i for i, sample_id in enumerate(all_ids)}
+    prompts = read_prompts(references_path)
+    wanted = [i for i in ids if i in index]
+    texts: dict[Hashable, dict[str, Any]] = {
+        i: {"prompt": prompts.get(i, ""), "reference": references[index[i]], "predictions": {}}
+        for i in wanted
+    }
+    for step, path in prediction_paths.items():
+        predictions = read_predictions(path, index)
+        for i in wanted:
+            texts[i]["predictions"][step] = predictions[index[i]]
+    return texts

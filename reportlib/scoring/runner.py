@@ -622,3 +622,29 @@ def _metric_of(checkpoint: CheckpointScores, key: str) -> MetricScore:
     if metric is None:
         raise KeyError(key)
     return metric
+
+
+def score_predictions(
+    run: Run, *, whitespace: bool = False, **options: Any
+) -> ScoringResult | None:
+    """:func:`score_run` for a run that may have no predictions: None when it has none.
+
+    This is what a report does: chrF from predictions when the run folder has
+    them, else the log's own chrF (if any). ``options`` go to :func:`score_run`.
+    """
+    if run.predictions is None:
+        return None
+    return score_run(run, whitespace=whitespace, **options)
+
+
+def gallery_texts(scores: ScoringResult, analysis: Any) -> dict[Hashable, dict[str, Any]]:
+    """Prompt, reference and first/best predictions of the samples a report's gallery shows.
+
+    ``analysis`` is the :class:`~reportlib.analysis.samples.ScoreAnalysis` of ``scores``.
+    """
+    from reportlib.scoring.inputs import read_sample_texts
+
+    ids = [c.id for c in (*analysis.top_improved, *analysis.top_regressed)]
+    paths = {c.step: c.path for c in scores.checkpoints
+             if c.step in (analysis.first_step, analysis.best_step)}
+    return read_sample_texts(scores.references_path, paths, ids)

@@ -1,0 +1,100 @@
+"""The sample gallery: the predictions behind a chrF change, shown side by side.
+
+For the samples that improved most and regressed most from the first to the
+best checkpoint (chosen by :mod:`reportlib.analysis.samples`), the gallery
+shows the prompt, the reference and both predictions, syntax-highlighted.
+Every text is untrusted model output or data: Pygments escapes it, and
+everything else written here goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from reportlib.formatting import format_number
+
+#: Language of the samples when run.yaml does not say (``language: ...``).
+DEFAULT_LANGUAGE = "python"
+#: Longest text shown per cell; longer outputs are cut (the files hold them whole).
+MAX_CHARS = 1500
+
+_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style="default")
+
+_STYLE = (
+    "<style>"
+    ".reportlib-gallery{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:6px;"
+    "margin-bottom:1.2em;break-inside:avoid;page-break-inside:avoid}"
+    ".reportlib-gallery h4{grid-column:1/-1;margin:0.6em 0 0.2em 0;font-size:0.95em}"
+    ".reportlib-gallery pre{margin:0;padding:6px;background:#f7f7f7;font-size:0.72em;"
+    "white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid #e3e3e3}"
+    ".reportlib-gallery .cap{font-size:0.75em;color:#555;margin-bottom:2px}"
+    "</style>"
+)
+
+
+def highlight_code(text: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """``text`` as escaped, syntax-highlighted HTML (inline styles; plain text if unknown)."""
+    try:
+        lexer = get_lexer_by_name(language)
+    except ClassNotFound:
+        lexer = TextLexer()
+    shown = text if len(text) <= MAX_CHARS else text[:MAX_CHARS] + "\n… (cut)"
+    return highlight(shown, lexer, _FORMATTER)
+
+
+def sample_gallery_html(
+    score_analysis: Any,
+    texts: Mapping[Hashable, Mapping[str, Any]],
+    *,
+    language: str = DEFAULT_LANGUAGE,
+) -> str:
+    """HTML of the most-improved and most-regressed samples, first vs best checkpoint.
+
+    Parameters
+    ----------
+    score_analysis:
+        :class:`~reportlib.analysis.samples.ScoreAnalysis` (which samples, their scores).
+    texts:
+        :func:`reportlib.scoring.inputs.read_sample_texts` for those samples and
+        the first and best checkpoints.
+    language:
+        Pygments lexer name for the code.
+    """
+    first, best = score_analysis.first_step, score_analysis.best_step
+    parts = [_STYLE]
+    groups = (("Most improved", score_analysis.top_improved),
+              ("Most regressed", score_analysis.top_regressed))
+    for title, changes in groups:
+        parts.append(f"<h3>{html.escape(title)} from step {first} to step {best}</h3>")
+        if not changes:
+            parts.append("<p>None: no sample's chrF moved that way by a point or more.</p>")
+            continue
+        for change in changes:
+            sample = texts.get(change.id)
+            if sample is None:
+                continue
+            predictions = sample["predictions"]
+            cells = [
+                ("prompt", sample["prompt"]),
+                ("reference", sample["reference"]),
+                (f"step {first}: chrF {format_number(change.first)}", predictions.get(first, "")),
+                (f"step {best}: chrF {format_number(change.best)}", predictions.get(best, "")),
+            ]
+            parts.append('<div class="reportlib-gallery">')
+            parts.append(f"<h4>{html.escape(str(change.id))} "
+                         f"({change.delta:+.3g} chrF)</h4>")
+            for caption, text in cells:
+                parts.append(f'<div><div class="cap">{html.escape(caption)}</div>'
+                             f"<pre>{highlight_code(str(text), language)}</pre></div>")
+            parts.append("</div>")
+    return "\n".join(parts)
+
+
+__all__ = ["DEFAULT_LANGUAGE", "highlight_code", "sample_gallery_html"]
