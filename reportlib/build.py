@@ -2,7 +2,9 @@
 
 One report is the folder ``<out_dir>/<run name>/`` holding ``report.html``
 (self-contained, code hidden, no network needed), ``report.ipynb`` (the
-executed notebook) and ``summary.json`` (the analysis, for machines).
+executed notebook), ``summary.json`` (the analysis, for machines),
+``report.md`` (results table and narrative, for a model card) and, when asked
+for, ``report.pdf`` (the HTML printed by headless Chromium).
 
 Every file is written atomically; the run folder is only read. When the
 notebook fails, its executed copy is kept as ``report.failed.ipynb`` and the
@@ -14,18 +16,22 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportlib.analysis import analyze_run
-from reportlib.errors import BuildError, DependencyMissingError, ParameterError
+from reportlib.analysis import RunAnalysis, analyze_run
+from reportlib.errors import BuildError, DependencyMissingError, InputError, ParameterError
 from reportlib.ingest import load_run
 from reportlib.outputs import report_dir, temp_sibling, write_text_atomic
+from reportlib.present.markdown import render_markdown
 from reportlib.provenance import signature
 from reportlib.run import Run
+from reportlib.scoring import score_predictions
 from reportlib.summary import summary_json
 
 #: The notebook every report is executed from (kept in the source tree, next to the package).
@@ -39,6 +45,8 @@ DEFAULT_SMOOTHING = 0.6
 #: Seconds one notebook cell may run before the build fails; generous, since a
 #: hung kernel must fail the build rather than hang a batch forever.
 DEFAULT_CELL_TIMEOUT = 600
+#: Name prefix of the hidden folder a report is built in before its files are moved into place.
+STAGING_PREFIX = ".building-"
 #: Cell tags the exporter honours (STYLE.md's fixed vocabulary).
 REMOVE_CELL_TAG = "remove-cell"
 REMOVE_INPUT_TAG = "remove-input"
@@ -54,16 +62,28 @@ class BuildResult:
     notebook: Path
     summary: Path
     seconds: float
+    markdown: Path | None = None
+    pdf: Path | None = None
 
 
-def report_parameters(run_dir: Path, *, smoothing: float) -> dict[str, Any]:
+def report_parameters(run_dir: Path, *, smoothing: float, whitespace: bool = False
+                      ) -> dict[str, Any]:
     """The papermill parameters for the report notebook (also recorded in its footer)."""
     if not 0.0 <= smoothing < 1.0:
         raise ParameterError(
             f"smoothing must be in [0, 1), got {smoothing!r}",
             hint="use 0 for no smoothing and 0.6 for TensorBoard's default",
         )
-    return {"run_dir": str(Path(run_dir).resolve()), "smoothing": float(smoothing)}
+    resolved = str(Path(run_dir).resolve())
+    try:
+        resolved.encode("utf-8")
+    except UnicodeEncodeError as exc:  # the notebook (JSON, UTF-8) cannot hold this path
+        raise InputError(
+            "the path is not valid UTF-8 (its name holds bytes of another encoding)",
+            path=resolved.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+            hint="Rename the folder (or a folder above it) to a UTF-8 name",
+        ) from exc
+    return {"run_dir": resolved, "smoothing": float(smoothing), "whitespace": bool(whitespace)}
 
 
 def build_report(
@@ -72,6 +92,8 @@ def build_report(
     *,
     smoothing: float = DEFAULT_SMOOTHING,
     cell_timeout: int = DEFAULT_CELL_TIMEOUT,
+    pdf: bool = False,
+    whitespace: bool = False,
 ) -> BuildResult:
     """Build the report of one run into ``out_dir/<run name>/``.
 
@@ -85,6 +107,13 @@ def build_report(
         TensorBoard EMA weight in [0, 1).
     cell_timeout:
         Seconds one notebook cell may take.
+    pdf:
+        Also print ``report.pdf`` with headless Chromium. Without it, a
+        ``report.pdf`` left by an earlier build is removed, so the folder never
+        holds a PDF older than its HTML.
+    whitespace:
+        Score chrF with whitespace counted (sacrebleu ignores it by default,
+        which makes indentation changes invisible).
 
     Returns
     -------
@@ -94,24 +123,80 @@ def build_report(
     ------
     reportlib.errors.InputError
         The run cannot be read (raised before anything is written).
+    reportlib.errors.DependencyMissingError
+        ``pdf`` is set and Chromium is not installed (raised before anything is written).
     reportlib.errors.BuildError
-        The notebook failed or could not be exported.
+        The notebook failed, or could not be exported or printed.
     """
     started = time.perf_counter()
     run = load_run(run_dir)  # fail fast, before any output exists
-    params = report_parameters(Path(run_dir), smoothing=smoothing)
+    params = report_parameters(Path(run_dir), smoothing=smoothing, whitespace=whitespace)
+    chromium = None
+    if pdf:
+        from reportlib.pdf import find_chromium
+
+        chromium = find_chromium()
     target = report_dir(Path(out_dir), run.name)
 
-    summary = write_summary(run, target / "summary.json", parameters=params)
-    executed = execute_notebook(target, params, cell_timeout=cell_timeout, title=run.name)
-    html = export_html(executed, target / "report.html")
-    return BuildResult(run.name, target, html, executed, summary, time.perf_counter() - started)
+    # Every file is made in a hidden staging folder and moved into place only when all
+    # are ready: a build that fails or is killed leaves the previous report as it was.
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
+    try:
+        # Scored here first: the notebook's own call then reads the same numbers from the cache.
+        scores = score_predictions(run, whitespace=whitespace)
+        analysis = analyze_run(run, smoothing=params["smoothing"], scores=scores)
+        write_summary(run, staging / "summary.json", parameters=params, analysis=analysis)
+        try:
+            executed = execute_notebook(staging, params, cell_timeout=cell_timeout,
+                                        title=f"Training report: {run.name}")
+        except BuildError as exc:
+            raise _kept_failed_notebook(exc, staging, target) from exc
+        html = export_html(executed, staging / "report.html")
+        write_markdown(run, analysis, staging / "report.md", parameters=params)
+        if chromium is not None:
+            from reportlib.pdf import print_pdf
+
+            print_pdf(html, staging / "report.pdf", chromium=chromium)
+        for made in sorted(staging.iterdir()):
+            os.replace(made, target / made.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if chromium is None:
+        (target / "report.pdf").unlink(missing_ok=True)
+    (target / "report.failed.ipynb").unlink(missing_ok=True)
+    return BuildResult(run.name, target, target / "report.html", target / "report.ipynb",
+                       target / "summary.json", time.perf_counter() - started,
+                       markdown=target / "report.md",
+                       pdf=None if chromium is None else target / "report.pdf")
 
 
-def write_summary(run: Run, path: Path, *, parameters: Mapping[str, Any]) -> Path:
-    """Analyse ``run`` and write its ``summary.json`` (with provenance) atomically."""
-    analysis = analyze_run(run, smoothing=parameters["smoothing"])
+def _kept_failed_notebook(error: BuildError, staging: Path, target: Path) -> BuildError:
+    """The notebook's BuildError, its failed notebook moved from ``staging`` into ``target``."""
+    failed = staging / "report.failed.ipynb"
+    if not failed.is_file():
+        return error
+    os.replace(failed, target / failed.name)
+    return BuildError(error.message, path=target / failed.name, where=error.where,
+                      hint=error.hint)
+
+
+def write_summary(run: Run, path: Path, *, parameters: Mapping[str, Any],
+                  analysis: RunAnalysis | None = None) -> Path:
+    """Write the ``summary.json`` of ``run`` (with provenance) atomically.
+
+    ``analysis`` is computed with ``parameters["smoothing"]`` when not given.
+    """
+    if analysis is None:
+        scores = score_predictions(run, whitespace=parameters.get("whitespace", False))
+        analysis = analyze_run(run, smoothing=parameters["smoothing"], scores=scores)
     text = summary_json(run, analysis, extra={"provenance": signature(run, parameters)})
+    return write_text_atomic(path, text)
+
+
+def write_markdown(run: Run, analysis: RunAnalysis, path: Path, *,
+                   parameters: Mapping[str, Any]) -> Path:
+    """Write ``report.md`` (results table, narrative, provenance) atomically."""
+    text = render_markdown(run, analysis, provenance=signature(run, parameters))
     return write_text_atomic(path, text)
 
 
@@ -121,34 +206,42 @@ def execute_notebook(
     *,
     cell_timeout: int = DEFAULT_CELL_TIMEOUT,
     title: str | None = None,
+    notebook: Path | None = None,
+    name: str = "report",
 ) -> Path:
-    """Execute the report notebook with papermill into ``target/report.ipynb``.
+    """Execute a notebook (the report's by default) with papermill into ``target/<name>.ipynb``.
 
     The notebook is executed into a temporary file and renamed into place only
-    when every cell succeeded. On failure it is kept as ``report.failed.ipynb``.
+    when every cell succeeded. On failure it is kept as ``<name>.failed.ipynb``.
+    ``title`` becomes the notebook's title (the HTML page's title).
     """
     import papermill
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
-    if not NOTEBOOK.is_file():
+    source = NOTEBOOK if notebook is None else Path(notebook)
+    if not source.is_file():
         raise DependencyMissingError(
-            f"the report notebook {NOTEBOOK} is missing",
+            f"the notebook {source} is missing",
             hint="install reportlib from its source tree with `pip install -e .`",
         )
-    final = target / "report.ipynb"
-    failed = target / "report.failed.ipynb"
+    final = target / f"{name}.ipynb"
+    failed = target / f"{name}.failed.ipynb"
     tmp = temp_sibling(final, suffix=".ipynb")
     # papermill logs every cell at INFO; a batch build wants only its own output.
     logging.getLogger("papermill").setLevel(logging.WARNING)
     try:
         papermill.execute_notebook(
-            str(NOTEBOOK),
+            str(source),
             str(tmp),
             parameters=dict(parameters),
             progress_bar=False,
-            cwd=str(NOTEBOOK.parent),
+            cwd=str(source.parent),
             execution_timeout=cell_timeout,
             kernel_name="python3",
+            # The kernel's own start-up chatter (a TCP notice) is not the user's business.
+            # CRITICAL: a kernel stopped after a cell timeout logs the reply it could not send.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         os.replace(tmp, failed)
@@ -156,6 +249,18 @@ def execute_notebook(
             f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
             path=failed,
             hint="open the executed notebook to see the cell and its traceback",
+        ) from exc
+    except CellTimeoutError as exc:
+        if tmp.exists() and tmp.stat().st_size:
+            os.replace(tmp, failed)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise BuildError(
+            f"a cell of the notebook ran longer than {cell_timeout} s and was stopped "
+            "(a hung kernel, or a run too large for that time?)",
+            path=failed if failed.exists() else source,
+            hint=f"raise cell_timeout (now {cell_timeout} s), or open the executed notebook "
+            "to see which cell did not finish",
         ) from exc
     except BaseException as exc:
         if tmp.exists() and tmp.stat().st_size:
@@ -166,11 +271,11 @@ def execute_notebook(
             raise
         raise BuildError(
             f"the report notebook could not be executed ({type(exc).__name__}: {exc})",
-            path=failed if failed.exists() else NOTEBOOK,
+            path=failed if failed.exists() else source,
             hint="check that Jupyter's python3 kernel (ipykernel) is installed",
         ) from exc
     if title:
-        _set_title(tmp, f"Training report: {title}")
+        _set_title(tmp, title)
     os.replace(tmp, final)
     failed.unlink(missing_ok=True)
     return final

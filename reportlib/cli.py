@@ -8,6 +8,7 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -52,27 +53,116 @@ def main() -> None:
 @click.option("-o", "--out-dir", type=click.Path(path_type=Path), default=Path("reports"),
               show_default=True, help="Folder that receives one report folder per run.")
 @_smoothing_option
-def build(runs: tuple[Path, ...], out_dir: Path, smoothing: float) -> None:
-    """Build the report of each run (a run folder or a log file).
+@click.option("--pdf", is_flag=True,
+              help="Also print each report to report.pdf with headless Chromium.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Reports built at once.  [default: the number of cores]")
+@click.option("--force", is_flag=True,
+              help="Rebuild reports that are up to date too.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar on stderr.  [default: when stderr is a terminal]")
+def build(runs: tuple[Path, ...], out_dir: Path, smoothing: float, pdf: bool,
+          jobs: int | None, force: bool, progress: bool | None) -> None:
+    """Build the report of each run (a run folder, a log file, or a folder of runs).
 
-    Writes OUT_DIR/<run>/report.html, report.ipynb and summary.json. A run that
-    fails is reported and the others are still built; the exit status is
-    non-zero if any failed.
+    Writes OUT_DIR/<run>/report.html, report.md, report.ipynb and summary.json
+    (and report.pdf with --pdf), then OUT_DIR/index.html listing every report.
+    Runs are built in parallel; a report newer than its inputs and than
+    reportlib is skipped unless --force. A run that fails is reported and the
+    others are still built; the exit status is non-zero if any failed.
     """
-    from reportlib.build import build_report
+    from reportlib.batch import build_batch, summary_line
 
-    failed = []
-    for run_dir in runs:
-        try:
-            result = build_report(run_dir, out_dir, smoothing=smoothing)
-        except ReportlibError as error:
-            failed.append(run_dir)
-            click.echo(f"reportlib: error: {error.one_line()}", err=True)
-            continue
-        click.echo(f"built {result.run_name}: {result.html} ({result.seconds:.1f} s)")
+    def show(item: Any) -> None:
+        html = item.report_dir / "report.html" if item.report_dir else None
+        if item.status == "built":
+            click.echo(f"built {item.name}: {html} ({item.seconds:.1f} s)")
+        elif item.status == "up_to_date":
+            click.echo(f"up to date {item.name}: {html} (--force rebuilds it)")
+        elif item.status == "skipped":
+            click.echo(f"reportlib: skipped {item.path}: {item.message}", err=True)
+        else:
+            click.echo(f"reportlib: error: {item.message}", err=True)
+            if item.detail:
+                click.echo(item.detail, err=True)
+
+    try:
+        result = build_batch(runs, out_dir, jobs=jobs, force=force, pdf=pdf, smoothing=smoothing,
+                             progress=progress, on_item=show)
+    except ReportlibError as error:
+        _fail(error)
+    if result.index is not None:
+        click.echo(f"index: {result.index}")
+    built = [item for item in result.items if item.status != "skipped"]
+    if len(built) > 1:
+        click.echo(summary_line(result))
+    failed = result.of("failed")
     if failed:
-        click.echo(f"{len(failed)} of {len(runs)} run(s) failed: "
-                   + ", ".join(str(p) for p in failed), err=True)
+        click.echo(f"{len(failed)} of {len(built)} run(s) failed: "
+                   + ", ".join(str(item.path) for item in failed), err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out-dir", type=click.Path(path_type=Path), default=Path("reports"),
+              show_default=True, help="Output folder; the comparison goes in its compare/ folder.")
+@_smoothing_option
+def compare(runs: tuple[Path, ...], out_dir: Path, smoothing: float) -> None:
+    """Compare two or more runs: overlaid curves, best checkpoints, which is best and by how much.
+
+    Writes OUT_DIR/compare/<runA>_vs_<runB>/compare.html, compare.ipynb and
+    comparison.json, and prints the verdict.
+    """
+    from reportlib.compare import build_comparison
+
+    try:
+        result = build_comparison(list(runs), out_dir, smoothing=smoothing)
+    except ReportlibError as error:
+        _fail(error)
+    data = json.loads(result.summary.read_text(encoding="utf-8"))["comparison"]
+    for criterion, key in (("validation loss", "best_by_val_loss"),
+                           (data.get("metric_name") or "metric", "best_by_metric")):
+        if data.get(key):
+            click.echo(f"best by {criterion}: {data[key]}")
+    click.echo(f"built comparison {result.name}: {result.html} ({result.seconds:.1f} s)")
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--fail-on", "fail_on", default=None, show_default="critical",
+              help="Comma-separated finding kinds (overfitting, non_finite, spike, ...) or "
+              "severities (warning, critical) that fail the check.")
+@_smoothing_option
+def check(runs: tuple[Path, ...], fail_on: str, smoothing: float) -> None:
+    """A CI gate: exit non-zero when a run has a finding listed in --fail-on.
+
+    Prints one line per triggered finding on stderr ("run: kind (severity):
+    message") and "ok" lines on stdout for runs that pass. Exits 1 when any
+    finding triggered or a run cannot be read.
+    """
+    from reportlib.check import DEFAULT_FAIL_ON, check_run, parse_fail_on
+
+    try:
+        names = parse_fail_on(DEFAULT_FAIL_ON if fail_on is None else fail_on)
+    except ReportlibError as error:
+        _fail(error)
+    failed = False
+    for path in runs:
+        try:
+            result = check_run(path, names, smoothing=smoothing)
+        except ReportlibError as error:
+            click.echo(f"reportlib: error: {error.one_line()}", err=True)
+            failed = True
+            continue
+        if result.passed:
+            click.echo(f"ok {result.run_name}: no {', '.join(names)} finding "
+                       f"({result.n_findings} findings checked)")
+        else:
+            failed = True
+            for line in result.lines():
+                click.echo(f"reportlib: check failed: {line}", err=True)
+    if failed:
         sys.exit(EXIT_FAILED)
 
 
@@ -97,6 +187,52 @@ def summary(path: Path, as_json: bool, smoothing: float) -> None:
         click.echo(summary_json(run, analysis))
     else:
         click.echo(render_narrative(analysis))
+
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "log_format", default=None, metavar="NAME",
+              help="Read the path as this format instead of detecting it.")
+def inspect(path: Path, log_format: str | None) -> None:
+    """Show what reportlib reads from a run: format, curves, points, warnings."""
+    from reportlib.ingest.inspection import inspect_run
+
+    try:
+        text = inspect_run(path, log_format=log_format)
+    except ReportlibError as error:
+        _fail(error)
+    click.echo(text)
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--chrf++", "chrf_plus_plus", is_flag=True,
+              help="Also compute chrF++ (word_order=2).")
+@click.option("--bleu", is_flag=True, help="Also compute BLEU (sacrebleu's defaults).")
+@click.option("--whitespace", is_flag=True,
+              help="Count whitespace in chrF (sacrebleu ignores it by default: indentation "
+                   "changes are then invisible).")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000,
+              show_default=True, help="Bootstrap resamples for intervals and paired tests.")
+@click.option("--seed", type=int, default=12345, show_default=True,
+              help="Seed of the resampling (sacrebleu's default).")
+@click.option("-j", "--jobs", type=click.IntRange(1), default=None,
+              help="Worker processes [default: one per core].")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Score cache [default: ~/.cache/reportlib/scores].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
+def score(run_dir: Path, chrf_plus_plus: bool, bleu: bool, whitespace: bool, n_bootstrap: int,
+          seed: int, jobs: int | None, cache_dir: Path | None, no_cache: bool) -> None:
+    """Score a run's predictions per checkpoint with sacrebleu, without building a report."""
+    from reportlib.scoring import format_score_table, score_run
+
+    try:
+        result = score_run(run_dir, chrf_plus_plus=chrf_plus_plus, bleu=bleu,
+                           whitespace=whitespace, n_bootstrap=n_bootstrap, seed=seed,
+                           jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache)
+    except ReportlibError as error:
+        _fail(error)
+    click.echo(format_score_table(result))
 
 
 if __name__ == "__main__":

@@ -56,8 +56,7 @@ class ReportlibError(Exception):
                 f"{message[-half:]}"
         text = message.rstrip(".") + "."
         if self.hint:
-            hint = self.hint.rstrip(".")
-            text += " " + hint[:1].upper() + hint[1:] + "."
+            text += " " + self.hint.rstrip(".") + "."
         line = ": ".join([*parts, text])
         # Messages may quote file content: never let it break the one-line promise.
         return " ".join(line.split())

@@ -14,6 +14,11 @@ import math
 #: 2.35 (losses differ in the second decimal), few enough to read aloud.
 SIGNIFICANT_DIGITS = 3
 
+#: Values of 10**LARGE_MAGNITUDE or more are written in scientific notation
+#: (``"1.00e+308"``): written out they are a wall of digits, mostly float noise
+#: past the 16th, that no reader counts (a diverged loss reaches 1e+308).
+LARGE_MAGNITUDE = 15
+
 #: Display names of known metrics (normalised name -> how people write it).
 METRIC_DISPLAY_NAMES: dict[str, str] = {
     "loss": "loss",
@@ -61,7 +66,8 @@ def format_number(value: float | int | None, *, digits: int = SIGNIFICANT_DIGITS
 
     ``None`` gives ``"n/a"``; NaN gives ``"NaN"``, infinities ``"inf"``/``"-inf"``.
     Integers are written in full (``600``). Large values get no decimals
-    (``1234.5`` -> ``"1235"``); tiny ones use scientific notation (``"1.5e-05"``).
+    (``1234.5`` -> ``"1235"``); tiny ones and those from 10**15 up use scientific
+    notation (``"1.5e-05"``, ``"1.00e+308"``).
     """
     if value is None:
         return "n/a"
@@ -77,7 +83,7 @@ def format_number(value: float | int | None, *, digits: int = SIGNIFICANT_DIGITS
     if x == 0:
         return "0"
     magnitude = math.floor(math.log10(abs(x)))
-    if magnitude < -3:
+    if magnitude < -3 or magnitude >= LARGE_MAGNITUDE:
         return f"{x:.{max(digits - 1, 0)}e}"
     decimals = max(0, digits - 1 - magnitude)
     text = f"{x:.{decimals}f}"

@@ -53,8 +53,22 @@ def temp_sibling(path: Path, suffix: str = ".tmp") -> Path:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`write_bytes_atomic`)."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
+    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`write_bytes_atomic`).
+
+    Lone surrogates (a non-UTF-8 file name decoded by Python, a ``\\ud800`` escape
+    in a log) cannot be encoded: they are written as U+FFFD, so every output is
+    valid UTF-8.
+    """
+    return write_bytes_atomic(path, valid_unicode(text).encode("utf-8"))
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (pairs are joined)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def safe_name(name: str) -> str:

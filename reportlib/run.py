@@ -44,6 +44,10 @@ SCALAR_COLUMNS: tuple[str, ...] = (
 
 SPLITS: tuple[str, ...] = ("train", "eval")
 
+#: The largest step the ``step`` column (int64) holds. Ingest refuses a larger
+#: one: converted to int64 it would wrap around to a negative step.
+MAX_STEP = 2**63 - 1
+
 
 def make_scalars(rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """Build a ``scalars`` frame with the right columns and dtypes.
@@ -138,3 +142,9 @@ class Run:
     def has_non_finite(self) -> bool:
         """Whether any logged value is NaN or infinite."""
         return bool((~np.isfinite(self.scalars["value"].to_numpy())).any())
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: a compact summary card (:mod:`reportlib.present.run_card`)."""
+        from reportlib.present.run_card import run_card_html  # lazy: run.py stays below present
+
+        return run_card_html(self)

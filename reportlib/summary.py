@@ -70,6 +70,7 @@ import pandas as pd
 from reportlib import __version__
 from reportlib.analysis import CURVE_PANELS, RunAnalysis, Severity
 from reportlib.errors import ParameterError
+from reportlib.outputs import valid_unicode
 from reportlib.run import Run
 
 SCHEMA_VERSION = 1
@@ -201,7 +202,8 @@ def summary_json(run: Run, analysis: RunAnalysis, *, extra: Mapping[str, Any] | 
     """
     text = json.dumps(build_summary(run, analysis, extra=extra), indent=indent,
                       ensure_ascii=False, allow_nan=False)
-    return text + "\n"
+    # A path whose name is not UTF-8 holds surrogate escapes: show them as U+FFFD.
+    return valid_unicode(text) + "\n"
 
 
 __all__ = ["CURVE_FIELDS", "SCHEMA_VERSION", "build_summary", "json_safe", "summary_json"]

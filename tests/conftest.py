@@ -64,3 +64,25 @@ def browser():
         instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def built_batch(example_run, overfit_run, tmp_path_factory):
+    """A batch built once with -j 2: copies of both example runs, a broken run, a stray file.
+
+    Returns (BatchResult, runs folder, reports folder, snapshot of the runs folder before).
+    """
+    from reportlib.batch import build_batch
+
+    root = tmp_path_factory.mktemp("batch")
+    runs = root / "runs"
+    runs.mkdir()
+    for source in (example_run, overfit_run):
+        shutil.copytree(source, runs / source.name)
+    broken = runs / "broken-run"
+    broken.mkdir()
+    (broken / "trainer_state.json").write_text('{"log_history": [', encoding="utf-8")
+    (runs / "README.md").write_text("Not a run: a note next to the runs.\n", encoding="utf-8")
+    before = snapshot(runs)
+    result = build_batch(sorted(runs.iterdir()), root / "reports", jobs=2, progress=False)
+    return result, runs, root / "reports", before

@@ -84,7 +84,7 @@ def test_missing_path_says_what_to_give(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content"),
     [
-        ("metrics.csv", "epoch,step,train_loss\n0,1,2.0\n"),
+        ("metrics.csv", "name,colour\nfoo,red\n"),  # a CSV, but of no numbers
         ("train.log", "nohup: ignoring input\n"),
         ("results.json", '{"eval_loss": 1.0}'),
         ("empty.txt", ""),
@@ -202,9 +202,9 @@ def test_log_format_skips_detection(tmp_path: Path) -> None:
 def test_unknown_log_format_is_a_parameter_error(tmp_path: Path) -> None:
     folder = make_run_folder(tmp_path / "r")
     with pytest.raises(
-        ParameterError, match=r"log_format must be one of hf_trainer .*got 'tensorboard'"
+        ParameterError, match=r"log_format must be one of hf_trainer, .*got 'wandb'"
     ):
-        ingest.load_run(folder, log_format="tensorboard")
+        ingest.load_run(folder, log_format="wandb")
 
 
 def test_a_new_format_is_one_registry_entry(tmp_path: Path, monkeypatch) -> None:

@@ -17,13 +17,32 @@ A new format is one new module in this package plus one line in :data:`FORMATS`.
 
 from __future__ import annotations
 
+import os
 from os import PathLike
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from reportlib.errors import FormatNotRecognisedError, InputError, ParameterError
-from reportlib.ingest import hf_trainer
-from reportlib.ingest.logfile import is_lfs_pointer, lfs_pointer_error, read_log_head
+from reportlib.ingest import (
+    hf_trainer,
+    jsonl,
+    keras_csv,
+    lightning,
+    mlflow,
+    plain_csv,
+    tensorboard,
+    text_log,
+)
+from reportlib.ingest.logfile import (
+    check_nesting,
+    is_lfs_pointer,
+    lfs_pointer_error,
+    read_log_head,
+    replace_lone_surrogates,
+)
+from reportlib.ingest.metric_names import apply_metric_names
 from reportlib.ingest.predictions import discover_predictions
 from reportlib.ingest.run_yaml import apply_run_yaml
 from reportlib.run import Run
@@ -46,10 +65,22 @@ class LogFormat(Protocol):
         ...
 
 
+#: Finite values beyond this magnitude get a warning: the square of a larger
+#: value overflows a double, so variances and fitted lines on them are
+#: meaningless; no training metric is that large unless the run diverged.
+HUGE_VALUE = 1e150
+
 #: Registered formats, in the order they are tried: the first whose ``detect``
 #: says yes reads the path.
 FORMATS: tuple[LogFormat, ...] = (
     hf_trainer,
+    lightning,
+    mlflow,
+    keras_csv,
+    tensorboard,
+    jsonl,
+    text_log,
+    plain_csv,
 )
 
 
@@ -112,17 +143,59 @@ def load_run(path: str | PathLike[str], *, log_format: str | None = None) -> Run
         ``log_format`` is not a registered format.
     """
     resolved = _existing_path(path)
-    fmt = _pick_format(resolved) if log_format is None else _format_named(log_format)
-    run = fmt.load(resolved)
+    try:
+        fmt = _pick_format(resolved) if log_format is None else _format_named(log_format)
+        run = fmt.load(resolved)
+    except RecursionError as exc:  # a parser (json, yaml) met absurdly deep nesting
+        raise InputError(
+            "nests lists or objects too deeply to be read",
+            path=resolved,
+            hint="The log is damaged, or not a training log; regenerate it",
+        ) from exc
+    _make_safe(run, resolved)
     folder = resolved if resolved.is_dir() else resolved.parent
-    run.name = folder.resolve().name
+    # A folder name that is not UTF-8 comes back with surrogate escapes, which no
+    # output can encode: show the undecodable bytes as U+FFFD instead.
+    run.name = os.fsencode(folder.resolve().name).decode("utf-8", "replace")
     run.format = fmt.NAME
     apply_run_yaml(run, folder)
+    apply_metric_names(run, folder)
     run.predictions = discover_predictions(folder, run.warnings)
     if run.predictions is not None:
         run.input_files.append(run.predictions.references_path)
         run.input_files.extend(run.predictions.checkpoints.values())
     return run
+
+
+def _make_safe(run: Run, path: Path) -> None:
+    """Check and repair, for every format, what later layers walk or write.
+
+    Metadata nested absurdly deep (or containing itself) is refused, since
+    summary.json's writer recurses through it; lone surrogates (JSON ``\\ud800``
+    escapes) in metadata, warnings and metric names become U+FFFD, since no
+    output can encode them.
+    """
+    check_nesting(run.meta, path=path)
+    replace_lone_surrogates(run.meta)
+    replace_lone_surrogates(run.warnings)
+    values = run.scalars["value"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        huge = np.isfinite(values) & (np.abs(values) > HUGE_VALUE)
+    if huge.any():
+        rows = run.scalars[huge]
+        shown = ", ".join(f"{r.split} {r.metric} {r.value:.3g} at step {r.step}"
+                          for r in rows.head(3).itertuples())
+        run.warnings.append(
+            f"{int(huge.sum())} value(s) beyond ±{HUGE_VALUE:.0e} kept as logged ({shown}"
+            f"{', ...' if len(rows) > 3 else ''}): arithmetic on them overflows, so trends "
+            "and fits of those curves are unreliable (a diverged run?)"
+        )
+    for column in ("metric", "source_key"):
+        names = [name for name in run.scalars[column].unique() if isinstance(name, str)]
+        fixed = list(names)
+        if replace_lone_surrogates(fixed):
+            changes = {old: new for old, new in zip(names, fixed, strict=True) if old != new}
+            run.scalars[column] = run.scalars[column].replace(changes)
 
 
 def _existing_path(path: str | PathLike[str]) -> Path:
@@ -133,6 +206,13 @@ def _existing_path(path: str | PathLike[str]) -> Path:
             path=resolved,
             hint="Give a run folder (e.g. a Trainer output_dir) or a log file such as "
             "trainer_state.json",
+        )
+    if not (resolved.is_dir() or resolved.is_file()):
+        # Reading a FIFO or a device would block or never end.
+        raise InputError(
+            "is neither a regular file nor a folder (a pipe, socket or device?)",
+            path=resolved,
+            hint="Point at the run folder or at the log file itself",
         )
     return resolved
 

@@ -24,9 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from reportlib.errors import InputError
-from reportlib.ingest.logfile import read_log_head, read_log_text
+from reportlib.ingest.logfile import (
+    check_nesting,
+    json_ends_early,
+    read_log_head,
+    read_log_text,
+    replace_lone_surrogates,
+)
 from reportlib.metrics import normalise_key
-from reportlib.run import Run, make_scalars
+from reportlib.run import MAX_STEP, Run, make_scalars
 
 NAME = "hf_trainer"
 DESCRIPTION = (
@@ -56,6 +62,8 @@ _MAX_LISTED = 5
 
 _CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
 _LOG_HISTORY_KEY = re.compile(r'"log_history"\s*:')
+#: A JSON escape of a UTF-16 surrogate (``\\ud83d``): only then can a string be invalid.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def find_state_file(folder: Path) -> tuple[Path | None, list[str]]:
@@ -182,9 +190,16 @@ def _parse_state(path: Path) -> dict[str, Any]:
     try:
         # Python's json accepts the NaN/Infinity tokens the Trainer's json.dumps writes.
         state = json.loads(text)
+    except RecursionError as exc:
+        raise InputError(
+            "nests lists or objects too deeply to be read",
+            path=path,
+            hint="The file is damaged, or not a trainer_state.json; regenerate it with "
+            "trainer.save_state()",
+        ) from exc
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
-        if exc.pos >= len(text.rstrip()):
+        if json_ends_early(text, exc):
             raise InputError(
                 "ends before the JSON is complete",
                 path=path,
@@ -219,6 +234,9 @@ def _parse_state(path: Path) -> dict[str, Any]:
             where="key 'log_history'",
             hint="Regenerate the file with trainer.save_state()",
         )
+    check_nesting({k: v for k, v in state.items() if k != "log_history"}, path=path)
+    if _SURROGATE_ESCAPE.search(text):
+        replace_lone_surrogates(state)
     return state
 
 
@@ -231,6 +249,8 @@ def _rows_from_log_history(
     no_step: list[int] = []
     nulls: list[str] = []
     summaries: list[dict[str, Any]] = []
+    backwards: list[str] = []  # "log_history[i] (step a after b)" where a step goes back
+    latest = -1
 
     for index, entry in enumerate(entries):
         where = f"log_history[{index}]"
@@ -255,6 +275,9 @@ def _rows_from_log_history(
                     summary[key] = _to_number(raw, path=path, where=where, key=key)
             summaries.append(summary)
             continue
+        if step < latest:
+            backwards.append(f"{where} (step {step} after {latest})")
+        latest = max(latest, step)
 
         # Unprefixed keys of an eval entry (transformers 3.x's total_flos,
         # num_input_tokens_seen) belong to the eval, not to a train point at that step.
@@ -291,6 +314,11 @@ def _rows_from_log_history(
         )
     if nulls:
         warnings.append(f"{_plural(len(nulls), 'null value')} skipped ({_listed(nulls)})")
+    if backwards:
+        warnings.append(
+            f"steps go back {_plural(len(backwards), 'time')} ({_listed(backwards)}; a run "
+            "resumed from an earlier checkpoint?): the values are shown in step order"
+        )
     if replaced_steps:
         warnings.append(
             f"{_plural(len(replaced_steps), 'value')} logged twice for the same step, split and "
@@ -316,7 +344,8 @@ def _rows_from_log_history(
 def _to_step(raw: Any, *, path: Path, where: str) -> int:
     """A log entry's step as a non-negative int; raise InputError otherwise."""
     value = _to_number(raw, path=path, where=where, key="step")
-    if value is None or not math.isfinite(value) or value != int(value) or value < 0:
+    if value is None or not math.isfinite(value) or value != int(value) or value < 0 \
+            or value > MAX_STEP:
         raise InputError(
             f"'step' is {raw!r}, not a whole number of steps",
             path=path,
@@ -340,7 +369,7 @@ def _to_number(raw: Any, *, path: Path, where: str, key: str) -> float | None:
         try:
             return float(raw)
         except OverflowError:  # an integer too large for a float
-            return math.copysign(math.inf, raw)
+            return math.inf if raw > 0 else -math.inf
     elif isinstance(raw, str):
         try:
             return float(raw.strip())
@@ -372,9 +401,8 @@ def _progress_warnings(meta: dict[str, Any], *, has_summary: bool) -> list[str]:
         return []
     control = meta.get("stateful_callbacks", {})
     control = control.get("TrainerControl", {}) if isinstance(control, dict) else {}
-    told_to_stop = isinstance(control, dict) and bool(
-        (control.get("args") or {}).get("should_training_stop")
-    )
+    args = control.get("args") if isinstance(control, dict) else None
+    told_to_stop = isinstance(args, dict) and bool(args.get("should_training_stop"))
     if has_summary or told_to_stop:
         meta["in_progress"] = False
         meta["stopped_early"] = True

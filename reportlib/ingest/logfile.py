@@ -7,7 +7,10 @@ the format.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 from reportlib.errors import InputError
 
@@ -20,6 +23,143 @@ LFS_POINTER_PREFIX = "version https://git-lfs.github.com/spec/v1"
 #: dozen short keys), while a multi-gigabyte log is never read whole just to
 #: be recognised.
 HEAD_BYTES = 64 * 1024
+
+NEWLINE = b"\n"
+
+#: How deeply the values of a log or run.yaml may nest. Real logs nest a few
+#: levels (a Trainer's ``stateful_callbacks`` four); anything much deeper is
+#: damage or an attack, and the writers of summary.json and of the notebook
+#: recurse through what they are given.
+MAX_NESTING_DEPTH = 64
+
+#: How many values a run's metadata (a log's top-level facts, run.yaml) may
+#: hold once YAML aliases are expanded: a run.yaml is a page of hand-written
+#: facts, while a few nested aliases can expand to billions of values.
+MAX_META_VALUES = 100_000
+
+#: The rest of a JSON text after the point where the parser gave up, when the
+#: file was cut inside a number or a literal (``1.``, ``-``, ``Na``, ``tr``).
+_CUT_TOKEN = re.compile(
+    r"-?(?:\d+\.?\d*(?:[eE][-+]?\d*)?|I|In|Inf|Infi|Infin|Infini|Infinit)?"
+    r"|\.\d*(?:[eE][-+]?\d*)?|[eE][-+]?\d*"
+)
+_CUT_LITERALS = ("NaN", "true", "false", "null")
+#: The rest of a JSON text cut inside a ``\\u00e9`` escape.
+_CUT_ESCAPE = re.compile(r"\\?u[0-9a-fA-F]{0,4}")
+#: JSON parser messages that mean "something more was expected here".
+_EXPECTING = ("Expecting", "Unterminated string", "Invalid \\uXXXX escape")
+
+
+def json_ends_early(text: str, error: json.JSONDecodeError) -> bool:
+    """Whether ``error`` (from parsing ``text``) means the JSON was cut short.
+
+    True when the parser ran out of text: the error is at the end, inside a
+    string that never closes, or inside a last number or literal (``1.``,
+    ``Na``): a file copied while it was written, or truncated.
+    """
+    if error.pos >= len(text.rstrip()):
+        return True
+    if not error.msg.startswith(_EXPECTING):
+        return False
+    if error.msg.startswith("Unterminated string"):
+        return True
+    rest = text[error.pos:].rstrip()
+    if error.msg.startswith("Invalid \\uXXXX escape"):
+        return bool(_CUT_ESCAPE.fullmatch(rest))
+    return bool(_CUT_TOKEN.fullmatch(rest)) or any(
+        word.startswith(rest) for word in _CUT_LITERALS
+    )
+
+
+def check_nesting(value: Any, *, path: Path, where: str | None = None) -> None:
+    """Raise :class:`InputError` when ``value`` nests too deeply or holds too many values.
+
+    Parameters
+    ----------
+    value:
+        Parsed JSON or YAML (dicts, lists, scalars), e.g. a run's metadata.
+    path, where:
+        The file (and the place in it) to name in the error.
+
+    Raises
+    ------
+    InputError
+        Nesting deeper than :data:`MAX_NESTING_DEPTH` (a YAML value that
+        contains itself is infinitely deep), or more than
+        :data:`MAX_META_VALUES` values (YAML aliases expanding exponentially).
+    """
+    stack = [(value, 1)]
+    seen = 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_META_VALUES:
+            raise InputError(
+                f"holds more than {MAX_META_VALUES:,} values (YAML aliases that expand "
+                "exponentially?)",
+                path=path,
+                where=where,
+                hint="Write the facts out plainly, without nested aliases",
+            )
+        if isinstance(item, dict):
+            children = [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_NESTING_DEPTH:
+            raise InputError(
+                f"nests values more than {MAX_NESTING_DEPTH} levels deep (or a value "
+                "contains itself)",
+                path=path,
+                where=where,
+                hint="Flatten that structure; a log's facts need only a few levels",
+            )
+        stack.extend((child, depth + 1) for child in children)
+
+
+def replace_lone_surrogates(value: Any) -> int:
+    """Replace, in place, lone surrogates in the strings of parsed JSON/YAML.
+
+    JSON's ``"\\ud800"`` escape and YAML's escaped surrogate pairs give Python
+    strings that no output can encode as UTF-8. Pairs are joined into the
+    character they encode; a lone surrogate becomes U+FFFD. Dict keys are
+    repaired too (metric names). Walks iteratively, so any depth is safe.
+
+    Returns
+    -------
+    How many strings were changed.
+    """
+    changed = 0
+
+    def repaired(text: str) -> str:
+        nonlocal changed
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            changed += 1
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return text
+
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            pairs = list(item.items())
+            item.clear()
+            for key, child in pairs:
+                if isinstance(child, str):
+                    child = repaired(child)
+                item[repaired(key) if isinstance(key, str) else key] = child
+                if isinstance(child, (dict, list)):
+                    stack.append(child)
+        elif isinstance(item, list):
+            for index, child in enumerate(item):
+                if isinstance(child, str):
+                    item[index] = repaired(child)
+                elif isinstance(child, (dict, list)):
+                    stack.append(child)
+    return changed
 
 
 def is_lfs_pointer(text: str) -> bool:
@@ -86,11 +226,17 @@ def read_log_text(path: Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"is not UTF-8 text (byte {exc.start} cannot be decoded)",
-            path=path,
-            hint="Point at the text log, not a binary or compressed file",
-        ) from exc
+        if exc.end == len(data) and exc.reason == "unexpected end of data":
+            # Cut inside a character: a truncated file, which the format's parser
+            # reports (or repairs) better than "not UTF-8" would.
+            text = data[: exc.start].decode("utf-8", errors="replace")
+        else:
+            raise InputError(
+                f"is not UTF-8 text (byte {exc.start} cannot be decoded)",
+                path=path,
+                where=f"line {data.count(NEWLINE, 0, exc.start) + 1}",
+                hint="Point at the text log, not a binary or compressed file",
+            ) from exc
     text = text.lstrip("\ufeff")
     if is_lfs_pointer(text):
         raise lfs_pointer_error(path)

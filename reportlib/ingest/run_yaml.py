@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from reportlib.errors import InputError
-from reportlib.ingest.logfile import read_log_text
+from reportlib.ingest.logfile import check_nesting, read_log_text, replace_lone_surrogates
 from reportlib.run import Run
 
 #: The file name looked for in a run folder.
@@ -70,6 +70,12 @@ def read_run_yaml(path: Path) -> dict[str, Any]:
     text = read_log_text(path)
     try:
         data = yaml.safe_load(text)
+    except RecursionError as exc:
+        raise InputError(
+            "nests lists or mappings too deeply to be read",
+            path=path,
+            hint="Write the facts as a flat mapping of 'key: value' lines",
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
@@ -83,6 +89,10 @@ def read_run_yaml(path: Path) -> dict[str, Any]:
         ) from exc
     if data is None:  # only comments
         return {}
+    # Aliases can make a value contain itself or expand exponentially: refuse both
+    # before anything walks the value.
+    check_nesting(data, path=path)
+    replace_lone_surrogates(data)
     if not isinstance(data, dict):
         raise InputError(
             f"is a YAML {_yaml_type(data)}, not a mapping of keys to values",

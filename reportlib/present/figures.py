@@ -48,6 +48,15 @@ BEST_COLOR = "#222222"
 FIGSIZE = (15.0, 4.2)
 
 
+def literal_text(text: str) -> str:
+    """``text`` for a matplotlib title or label, drawn exactly as written.
+
+    Names come from logs: a ``$`` pair in a metric or run name would be parsed as
+    mathtext, and a parse error (``$\\frac{$``) would fail the whole report.
+    """
+    return str(text).replace("$", r"\$")
+
+
 def plot_learning_curves(run: Any, analysis: Any, *, axes: Any = None) -> Figure:
     """Draw the three-panel learning-curve figure of a run.
 
@@ -80,7 +89,7 @@ def plot_learning_curves(run: Any, analysis: Any, *, axes: Any = None) -> Figure
         key = analysis.panels.get(panel)
         title = default_title
         if panel == "eval_metric" and getattr(analysis, "eval_metric_name", None):
-            title = f"Validation {analysis.eval_metric_name}"
+            title = literal_text(f"Validation {analysis.eval_metric_name}")
         if key is None:
             _empty_panel(ax, title, f"no {title[0].lower() + title[1:]} in this log")
             continue

@@ -222,7 +222,7 @@ def _resolve(run: Any, notes: list[str]) -> Predictions:
     elif isinstance(run, (str, os.PathLike)):
         folder = Path(run)
         if not folder.is_dir():
-            raise InputError("not a folder", path=folder, hint="pass a run folder")
+            raise InputError("not a folder", path=folder, hint="Pass a run folder")
         from reportlib.ingest.predictions import discover_predictions
 
         found = discover_predictions(folder, notes)

@@ -1,0 +1,499 @@
+"""Build many reports at once: in parallel, skipping those already up to date, with an index.
+
+:func:`build_batch` takes run folders (or folders of run folders), builds each
+report with :func:`reportlib.build.build_report` in ``jobs`` worker processes,
+keeps going past a run that fails, and writes ``<out_dir>/index.html``: one
+sortable table of every report in ``out_dir``.
+
+A report is *up to date*, and not rebuilt unless ``force`` is set, when all
+its files exist, were made by this version of reportlib with the same
+parameters from the same set of input files, and are newer than every input
+file of the run and than reportlib's own code (its package files and
+notebooks), so editing reportlib also rebuilds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reportlib import __version__
+from reportlib.build import DEFAULT_SMOOTHING, NOTEBOOK, report_parameters
+from reportlib.errors import FormatNotRecognisedError, ParameterError, ReportlibError
+from reportlib.ingest import detect_format, load_run
+from reportlib.outputs import safe_name, write_text_atomic
+from reportlib.present.index import IndexRow, index_row, render_index
+from reportlib.run import Run
+
+#: Files every report folder holds after a successful build.
+REPORT_FILES: tuple[str, ...] = ("summary.json", "report.ipynb", "report.html", "report.md")
+#: The PDF, present when the batch was built with ``pdf=True``.
+PDF_FILE = "report.pdf"
+#: The index page, written in the output folder.
+INDEX_FILE = "index.html"
+#: What each :class:`BatchItem` status means.
+STATUSES: tuple[str, ...] = ("built", "up_to_date", "failed", "skipped")
+#: reportlib's own files, whose changes make every report out of date.
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def default_jobs() -> int:
+    """The number of CPU cores this process may use (at least 1): ``-j``'s default."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """What happened to one path of a batch.
+
+    Attributes
+    ----------
+    path:
+        The run folder or log file.
+    status:
+        One of :data:`STATUSES`: ``built``, ``up_to_date`` (not rebuilt),
+        ``failed`` (``message`` says why) or ``skipped`` (not a run).
+    name:
+        The run's name, when it could be read.
+    report_dir:
+        Its report folder, when it has one.
+    message:
+        The error line of a failure, the reason of a skip, or "" otherwise.
+    seconds:
+        Time spent building it (0 when not built).
+    detail:
+        A traceback, for a failure that is a bug in reportlib rather than a bad input.
+    """
+
+    path: Path
+    status: str
+    name: str | None = None
+    report_dir: Path | None = None
+    message: str = ""
+    seconds: float = 0.0
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What :func:`build_batch` did: one item per path, the index page and the wall time."""
+
+    items: tuple[BatchItem, ...]
+    index: Path | None
+    seconds: float
+    jobs: int = 1
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def of(self, status: str) -> list[BatchItem]:
+        """The items with ``status`` (one of :data:`STATUSES`)."""
+        return [item for item in self.items if item.status == status]
+
+    @property
+    def ok(self) -> bool:
+        """Whether no run failed."""
+        return not self.of("failed")
+
+
+def collect_runs(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list[BatchItem]]:
+    """The runs named by ``paths``, with folders of runs expanded.
+
+    A folder stands for the runs directly inside it (``reportlib build
+    runs/``) when no log format recognises it, or when a format recognises it
+    only through what lies below it (TensorBoard reads event files in
+    sub-folders) while holding no log file of its own and sub-folders that
+    other formats read as runs of their own. So ``runs/`` holding
+    ``tiny-codegen/`` (a Trainer folder with a ``tb/`` inside) is a folder of
+    runs, while a Trainer folder with ``checkpoint-*/`` sub-folders, or a
+    TensorBoard log dir with one sub-folder per run, stays one run, as its
+    format reads it.
+
+    Any other path that a format recognises is a run. When several paths are
+    given, one that is neither (a README next to run folders, as ``runs/*``
+    gives) is skipped with a reason; a single path, or one that does not
+    exist, stays in the list so that building it reports the error. A run
+    named twice (``runs/ runs/a``) is built once.
+
+    Returns
+    -------
+    (runs, skipped): paths to build, in order, and the skipped paths as ``skipped`` items.
+    """
+    runs: list[Path] = []
+    skipped: list[BatchItem] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            runs.append(path)
+            continue
+        found = _format_of(path)
+        inside = _runs_inside(path, found) if path.is_dir() and found != "" else []
+        if inside:
+            runs.extend(inside)
+        elif found is not None or len(paths) == 1:
+            runs.append(path)  # a run, or a lone path whose build reports why it is not one
+        else:
+            what = ("this folder or anything directly inside it" if path.is_dir()
+                    else "this file")
+            skipped.append(BatchItem(path, "skipped", message="not a training run: no log "
+                                     f"format recognises {what}"))
+    unique: dict[Path, Path] = {}
+    for path in runs:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values()), skipped
+
+
+def _format_of(path: Path) -> str | None:
+    """The format that reads ``path``; None: not recognised; "": unreadable (its build says why)."""
+    try:
+        return detect_format(path)
+    except FormatNotRecognisedError:
+        return None
+    except ReportlibError:
+        return ""
+
+
+def _runs_inside(folder: Path, folder_format: str | None) -> list[Path]:
+    """The runs directly inside ``folder`` if it is a folder of runs (see :func:`collect_runs`)."""
+    try:
+        children = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError:
+        return []
+    if folder_format is not None and any(
+            child.is_file() and _format_of(child) for child in children):
+        return []  # the folder holds a log of its own: it is one run
+    formats = {child: _format_of(child) for child in children}
+    inside = [child for child, found in formats.items() if found is not None]
+    if folder_format is None:
+        return inside
+    if any(found not in (None, "", folder_format) for found in formats.values()):
+        return inside
+    return []
+
+
+@lru_cache(maxsize=1)
+def toolchain_mtime_ns() -> int:
+    """Newest modification time (ns) of reportlib's code, templates and notebooks.
+
+    A report older than this was made by other code than what is installed now.
+    Computed once per process.
+    """
+    files = [p for p in _PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files += list(NOTEBOOK.parent.glob("*.ipynb"))
+    return max((p.stat().st_mtime_ns for p in files if p.exists()), default=0)
+
+
+def _relative_inputs(run: Run) -> list[str]:
+    root = Path(run.path) if Path(run.path).is_dir() else Path(run.path).parent
+    return sorted(str(Path(p).relative_to(root)) if Path(p).is_relative_to(root) else Path(p).name
+                  for p in run.input_files)
+
+
+def stale_reason(run: Run, report_dir: Path, *, parameters: Mapping[str, Any],
+                 pdf: bool = False) -> str | None:
+    """Why the report of ``run`` in ``report_dir`` must be rebuilt, or None if it is up to date.
+
+    Parameters
+    ----------
+    run:
+        The run, as :func:`reportlib.load_run` read it (its ``input_files``).
+    report_dir:
+        Its report folder.
+    parameters:
+        The parameters it would be built with (:func:`reportlib.build.report_parameters`).
+    pdf:
+        Whether the build must also have a ``report.pdf``.
+
+    Returns
+    -------
+    A short reason ("report.md is missing", "trainer_state.json is newer than
+    the report"...), or None.
+    """
+    names = REPORT_FILES + ((PDF_FILE,) if pdf else ())
+    outputs = [Path(report_dir) / name for name in names]
+    for path in outputs:
+        if not path.is_file():
+            return f"{path.name} is missing"
+    if (Path(report_dir) / "report.failed.ipynb").exists():
+        return "its last build failed"
+    try:
+        provenance = json.loads(outputs[0].read_text(encoding="utf-8")).get("provenance") or {}
+    except (OSError, ValueError, AttributeError):
+        return "summary.json cannot be read"
+    if provenance.get("reportlib_version") != __version__:
+        return (f"it was made by reportlib {provenance.get('reportlib_version')}, "
+                f"this is {__version__}")
+    if provenance.get("parameters") != dict(parameters):
+        return "it was made with other parameters"
+    if provenance.get("input_files") != _relative_inputs(run):
+        return "the run's set of input files changed"
+    oldest = min(path.stat().st_mtime_ns for path in outputs)
+    for path in run.input_files:
+        if Path(path).stat().st_mtime_ns >= oldest:
+            return f"{Path(path).name} is newer than the report"
+    if toolchain_mtime_ns() >= oldest:
+        return "reportlib's code is newer than the report"
+    return None
+
+
+def _build_one(path: Path, out_dir: Path, smoothing: float, pdf: bool) -> BatchItem:
+    """Build one report and describe the outcome (runs in a worker process)."""
+    from reportlib.build import build_report
+
+    started = time.perf_counter()
+    try:
+        result = build_report(path, out_dir, smoothing=smoothing, pdf=pdf)
+    except ReportlibError as error:
+        return BatchItem(path, "failed", message=error.one_line(),
+                         seconds=time.perf_counter() - started)
+    except Exception as exc:  # a bug, not a bad run: keep the batch going, keep the traceback
+        return BatchItem(path, "failed",
+                         message=f"unexpected {type(exc).__name__}: {exc} "
+                         "(a bug in reportlib: please report it with the traceback)",
+                         seconds=time.perf_counter() - started,
+                         detail=traceback.format_exc())
+    return BatchItem(path, "built", name=result.run_name, report_dir=result.report_dir,
+                     seconds=result.seconds)
+
+
+def build_batch(
+    paths: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str] = "reports",
+    *,
+    jobs: int | None = None,
+    force: bool = False,
+    pdf: bool = False,
+    smoothing: float = DEFAULT_SMOOTHING,
+    progress: bool | None = None,
+    on_item: Callable[[BatchItem], None] | None = None,
+) -> BatchResult:
+    """Build the reports of many runs in parallel and write ``out_dir/index.html``.
+
+    Parameters
+    ----------
+    paths:
+        Run folders, log files, or folders of runs (see :func:`collect_runs`).
+    out_dir:
+        Where report folders and the index go; created if missing.
+    jobs:
+        Worker processes (each runs its own notebook kernel); None: one per core.
+    force:
+        Rebuild reports that are up to date (see :func:`stale_reason`).
+    pdf:
+        Also print each report to PDF (checked once, before anything is built).
+    smoothing:
+        TensorBoard EMA weight in [0, 1).
+    progress:
+        Show a progress bar on stderr: True, False, or None for "when stderr is a terminal".
+    on_item:
+        Called with each :class:`BatchItem` as soon as it is known (with the
+        progress bar cleared), e.g. to print a line.
+
+    Returns
+    -------
+    BatchResult: one item per run or skipped path, in the order given.
+
+    Raises
+    ------
+    reportlib.errors.ParameterError
+        ``jobs`` below 1, ``smoothing`` out of range, or no path at all.
+    reportlib.errors.DependencyMissingError
+        ``pdf`` is set and Chromium is not installed.
+    """
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    if not paths:
+        raise ParameterError("no run to build", hint="give one or more run folders")
+    if jobs is None:
+        jobs = default_jobs()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ParameterError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    report_parameters(Path("."), smoothing=smoothing)  # validates smoothing early
+    chromium = None
+    if pdf:
+        from reportlib.pdf import find_chromium
+
+        chromium = find_chromium()
+    out_dir = Path(out_dir)
+    notify = on_item or (lambda item: None)
+
+    runs, skipped = collect_runs(paths)
+    outcome: dict[int, BatchItem] = {}
+    todo: list[tuple[int, Path]] = []
+    planned: dict[int, BatchItem] = {}  # name and report folder of each run to build
+    owners: dict[str, Path] = {}
+    for number, path in enumerate(runs):
+        item = _plan(path, out_dir, owners, smoothing=smoothing, pdf=pdf, force=force)
+        if item.status == "built":
+            todo.append((number, path))
+            planned[number] = item
+        else:
+            outcome[number] = item
+            notify(item)
+    for item in skipped:
+        notify(item)
+
+    bar = tqdm(total=len(todo), unit="run", file=sys.stderr, desc="building",
+               disable=(None if progress is None else not progress), leave=False)
+
+    def finished(number: int, item: BatchItem) -> None:
+        item = replace(item, name=item.name or planned[number].name,
+                       report_dir=item.report_dir or planned[number].report_dir)
+        outcome[number] = item
+        with tqdm.external_write_mode(file=sys.stderr):
+            notify(item)
+        bar.update(1)
+
+    workers = min(jobs, len(todo))
+    try:
+        if workers <= 1:
+            for number, path in todo:
+                finished(number, _build_one(path, out_dir, smoothing, chromium is not None))
+        else:
+            _run_pool(todo, workers, out_dir, smoothing, chromium is not None, finished)
+    finally:
+        bar.close()
+
+    items = [outcome[n] for n in range(len(runs))] + skipped
+    failures = {(item.report_dir.name if item.report_dir else item.path.name): item.message
+                for item in items if item.status == "failed"}
+    index = write_index(out_dir, failures=failures) if out_dir.is_dir() else None
+    counts = {status: sum(item.status == status for item in items) for status in STATUSES}
+    return BatchResult(tuple(items), index, time.perf_counter() - started, jobs=jobs,
+                       counts=counts)
+
+
+def _plan(path: Path, out_dir: Path, owners: dict[str, Path], *, smoothing: float, pdf: bool,
+          force: bool) -> BatchItem:
+    """The plan for ``path``: an item that is failed, up to date, or ``built`` (meaning: to build).
+    """
+    try:
+        run = load_run(path)
+        folder = safe_name(run.name)
+    except ReportlibError as error:
+        return BatchItem(path, "failed", message=error.one_line())
+    target = out_dir.resolve() / folder
+    if folder in owners:
+        return BatchItem(path, "failed", name=run.name,
+                         message=f"{path}: its report folder {target} is also the one of "
+                         f"{owners[folder]}, built in this batch. Rename one of the run folders "
+                         "or build them into different output folders.")
+    owners[folder] = path
+    to_build = BatchItem(path, "built", name=run.name, report_dir=target)
+    if force:
+        return to_build
+    reason = stale_reason(run, target, parameters=report_parameters(path, smoothing=smoothing),
+                          pdf=pdf)
+    if reason is None:
+        return BatchItem(path, "up_to_date", name=run.name, report_dir=target)
+    return to_build
+
+
+def _run_pool(todo: list[tuple[int, Path]], workers: int, out_dir: Path, smoothing: float,
+              pdf: bool, finished: Callable[[int, BatchItem], None]) -> None:
+    import multiprocessing
+
+    # "spawn": a fresh interpreter per worker, never a fork of a process that
+    # may hold threads (the progress bar's) or a kernel's ZeroMQ sockets.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: dict[Future[BatchItem], tuple[int, Path]] = {
+            pool.submit(_build_one, path, out_dir, smoothing, pdf): (number, path)
+            for number, path in todo
+        }
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    number, path = pending.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        finished(number, future.result())
+                    else:  # the worker itself died (killed, out of memory)
+                        finished(number, BatchItem(path, "failed",
+                                                   message=f"{path}: the build process died "
+                                                   f"({type(error).__name__}: {error})"))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def index_rows(out_dir: str | os.PathLike[str], *,
+               failures: Mapping[str, str] | None = None) -> list[IndexRow]:
+    """One :class:`~reportlib.present.index.IndexRow` per report folder in ``out_dir``.
+
+    A report folder is a sub-folder holding ``summary.json``. ``failures`` maps
+    a folder name to the error of its latest build, shown instead of its
+    figures; a folder whose ``summary.json`` cannot be read, or that has no
+    ``report.html``, gets a row saying so.
+    """
+    failures = dict(failures or {})
+    rows: list[IndexRow] = []
+    out_dir = Path(out_dir)
+    folders = sorted(p for p in out_dir.iterdir() if p.is_dir() and (p / "summary.json").is_file())
+    for folder in folders:
+        href = f"{folder.name}/report.html"
+        if folder.name in failures:
+            rows.append(IndexRow(name=folder.name, error=failures.pop(folder.name)))
+            continue
+        try:
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            row = index_row(summary, href=href if (folder / "report.html").is_file() else None)
+        except (OSError, ValueError, ReportlibError) as error:
+            rows.append(IndexRow(name=folder.name, error=f"summary.json cannot be read ({error})"))
+            continue
+        if row.href is None:
+            row = replace(row, error="report.html is missing (the last build did not finish)")
+        rows.append(row)
+    rows += [IndexRow(name=name, error=message) for name, message in failures.items()]
+    return rows
+
+
+def write_index(out_dir: str | os.PathLike[str], *,
+                failures: Mapping[str, str] | None = None) -> Path:
+    """Write ``out_dir/index.html`` listing every report in ``out_dir`` (see :func:`index_rows`).
+
+    Returns the path written (atomically).
+    """
+    rows = index_rows(out_dir, failures=failures)
+    page = render_index(rows, footer=f"Made by reportlib {__version__}.")
+    return write_text_atomic(Path(out_dir) / INDEX_FILE, page)
+
+
+def summary_line(result: BatchResult) -> str:
+    """One line that sums up a batch: counts by status and the wall time."""
+    counts = result.counts or {s: len(result.of(s)) for s in STATUSES}
+    parts = [f"{counts.get('built', 0)} built", f"{counts.get('up_to_date', 0)} up to date"]
+    if counts.get("skipped"):
+        parts.append(f"{counts['skipped']} skipped")
+    parts.append(f"{counts.get('failed', 0)} failed")
+    return f"{', '.join(parts)} in {result.seconds:.1f} s (-j {result.jobs})"
+
+
+__all__ = [
+    "INDEX_FILE",
+    "PDF_FILE",
+    "REPORT_FILES",
+    "STATUSES",
+    "BatchItem",
+    "BatchResult",
+    "build_batch",
+    "collect_runs",
+    "default_jobs",
+    "index_rows",
+    "stale_reason",
+    "summary_line",
+    "toolchain_mtime_ns",
+    "write_index",
+]

@@ -1,0 +1,444 @@
+"""Reading a CSV training log (one row per logging call) into logged values.
+
+Shared by the Lightning, Keras and plain-CSV formats. A CSV log has a header
+naming its columns; some name a position (step, epoch, wall time, split), the
+others are metrics. A row holds the metrics logged at one step; an empty cell
+is a metric not logged at that step (Lightning's sparse rows), not a NaN. Cells
+that say ``nan`` or ``inf`` are kept as NaN and inf.
+
+Handled on the way:
+
+- a header line that reappears mid-file, with other columns (logs appended to
+  by a resumed run or concatenated): each part is read with its own header and
+  a warning gives the line;
+- a last line without its line end (the run is still writing the file): it is
+  left out, and the log is marked in progress;
+- a log with an epoch column but no step column (Keras' CSVLogger): the step is
+  the epoch's rank, 1 for the first epoch logged (see :func:`steps_from_epochs`).
+
+The common case, a file with one header and only numbers, is one
+``pandas.read_csv`` call plus numpy, so that a million rows load in about the
+time ``read_csv`` itself takes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reportlib.errors import InputError
+from reportlib.ingest.logfile import read_log_head, read_log_text
+from reportlib.ingest.tidy import LoggedValues, concat_logged, empty_logged, listed, plural
+from reportlib.metrics import normalise_keys
+
+#: Column names (compared lowercased) that hold the step, in order of preference.
+STEP_COLUMNS = (
+    "step", "global_step", "trainer/global_step", "train/global_step", "_step", "iteration",
+    "iter", "steps", "it",
+)
+#: Column names (lowercased) that hold the epoch.
+EPOCH_COLUMNS = ("epoch", "epochs", "train/epoch", "trainer/epoch")
+#: Column names (lowercased) that hold a wall-clock time in seconds.
+WALL_TIME_COLUMNS = ("wall_time", "walltime", "_timestamp", "timestamp")
+#: Column names (lowercased) whose text cells say which split a row belongs to.
+SPLIT_COLUMNS = ("split", "phase", "mode", "stage", "subset")
+
+#: What marks an empty cell in the logs reportlib reads: nothing (Lightning's
+#: sparse rows), and ``NA`` (Keras' CSVLogger for a metric not computed that epoch).
+MISSING_CELLS = ("", "NA")
+
+#: How many examples of a problem a warning quotes.
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class CsvLog:
+    """A CSV log's values in row order, and what was noticed reading it."""
+
+    logged: LoggedValues
+    columns: list[str]
+    rows: int
+    warnings: list[str] = field(default_factory=list)
+    step_from_epoch: bool = False
+    truncated: bool = False
+
+
+def sniff_header(path: Path, *, allow_unnamed_first: bool = False) -> list[str] | None:
+    """The column names of a CSV log, judged from its first lines; None if not one.
+
+    A CSV log has a header of at least two comma-separated names, not numbers,
+    and a first data row with as many cells, at least one a number. Cheap
+    enough for format detection (reads the first 64 KiB).
+
+    Parameters
+    ----------
+    path:
+        The file.
+    allow_unnamed_first:
+        Accept an empty first name (the index column ``DataFrame.to_csv`` writes).
+    """
+    head = read_log_head(path)
+    lines = [line.strip("\r") for line in head.split("\n")[:3]]
+    if len(lines) < 2 or "," not in lines[0]:
+        return None
+    header = [cell.strip() for cell in lines[0].split(",")]
+    row = [cell.strip() for cell in lines[1].split(",")]
+    named = header[1:] if allow_unnamed_first else header
+    if len(header) < 2 or len(row) != len(header) or not all(named):
+        return None
+    if any(_is_number(cell) for cell in header) or not any(_is_number(cell) for cell in row):
+        return None
+    return header
+
+
+def find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` whose lowercased name is in ``names`` (by ``names``' order)."""
+    lowered = {column.strip().lower(): column for column in reversed(columns)}
+    for name in names:
+        if name in lowered:
+            return lowered[name]
+    return None
+
+
+def read_csv_log(
+    path: Path, *, missing: tuple[str, ...] = MISSING_CELLS, index_as_epoch: bool = False
+) -> CsvLog:
+    """Read a CSV log into logged values (row order, then column order).
+
+    Parameters
+    ----------
+    path:
+        The CSV file.
+    missing:
+        The cell texts that mean "not logged".
+    index_as_epoch:
+        Read an unnamed first column (``DataFrame(history.history).to_csv()``'s
+        index) as the epoch.
+
+    Returns
+    -------
+    A :class:`CsvLog`. Its ``logged`` has one value per numeric non-empty cell
+    of a metric column; its ``columns`` are the first header's.
+
+    Raises
+    ------
+    InputError
+        An empty, non-UTF-8 or LFS-pointer file; a row with more cells than its
+        header; no step and no epoch column; a step that is not a whole number.
+    """
+    try:
+        ends_in_newline = _ends_in_newline(path)
+        if ends_in_newline:
+            frame = pd.read_csv(path, keep_default_na=False, na_values=list(missing))
+            if _all_numeric(frame):
+                return _from_segments(
+                    path, [(1, frame)], truncated=False, index_as_epoch=index_as_epoch
+                )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
+        pass  # the careful path below says what is wrong, with the line
+    return _read_carefully(
+        path, missing, truncated=not ends_in_newline, index_as_epoch=index_as_epoch
+    )
+
+
+def steps_from_epochs(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Steps and epochs for a log that counts epochs only.
+
+    The step is the epoch's rank among the epochs logged (1 for the first),
+    so the curves keep their order and spacing; whole-number epochs starting at
+    0 (Keras' CSVLogger numbers them from 0, each row written when that epoch
+    ends) become 1-based, like the Trainer's ``epoch`` (1.0 at the end of the first).
+
+    Returns
+    -------
+    ``(steps, epochs)``.
+    """
+    finite = epochs[np.isfinite(epochs)]
+    if len(finite) and np.all(finite == np.round(finite)) and finite.min() == 0:
+        epochs = epochs + 1
+    distinct = np.unique(epochs[np.isfinite(epochs)])
+    steps = np.searchsorted(distinct, epochs) + 1
+    return steps.astype(np.int64), epochs
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _ends_in_newline(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            if handle.seek(0, 2) == 0:
+                return False
+            handle.seek(-1, 2)
+            return handle.read(1) in (b"\n", b"\r")
+    except OSError:
+        return False
+
+
+def _all_numeric(frame: pd.DataFrame) -> bool:
+    return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
+
+
+def _read_carefully(
+    path: Path, missing: tuple[str, ...], *, truncated: bool, index_as_epoch: bool
+) -> CsvLog:
+    """Read line by line: mid-file headers, a cut last line, text cells, with line numbers."""
+    text = read_log_text(path)
+    lines = text.splitlines()
+    warnings: list[str] = []
+    if truncated and lines:
+        warnings.append(
+            f"the last line ({len(lines)}) has no line end: the run is still writing the file, "
+            "or it was copied while being written; that line was left out"
+        )
+        lines = lines[:-1]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise InputError("has no header line", path=path, hint="Point at a CSV log with a header")
+    position_names = set(STEP_COLUMNS) | set(EPOCH_COLUMNS)
+    starts = [0] + [
+        number
+        for number, line in enumerate(lines[1:], start=1)
+        if any(cell.strip().lower() in position_names for cell in line.split(","))
+    ]
+    segments = []
+    for index, start in enumerate(starts):
+        stop = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        chunk = "\n".join(lines[start:stop]) + "\n"
+        try:
+            frame = pd.read_csv(
+                io.StringIO(chunk), keep_default_na=False, na_values=list(missing), dtype=str
+            )
+        except pd.errors.ParserError as exc:
+            raise InputError(
+                f"a row has more cells than its header ({_parser_detail(exc, start)})",
+                path=path,
+                hint="Fix or remove that row; a CSV log needs one cell per column in every row",
+            ) from exc
+        except pd.errors.EmptyDataError as exc:
+            raise InputError("has no header line", path=path) from exc
+        segments.append((start + 1, frame))
+        if index:
+            before, after = list(segments[-2][1].columns), list(frame.columns)
+            added = [c for c in after if c not in before]
+            removed = [c for c in before if c not in after]
+            change = "; ".join(
+                part
+                for part in (
+                    f"added {listed(added)}" if added else "",
+                    f"removed {listed(removed)}" if removed else "",
+                )
+                if part
+            )
+            warnings.append(
+                f"the header changes at line {start + 1} ({change or 'same columns'}; a resumed "
+                "or appended log): each part was read with its own header"
+            )
+    log = _from_segments(path, segments, truncated=truncated, index_as_epoch=index_as_epoch)
+    log.warnings[:0] = warnings
+    return log
+
+
+def _parser_detail(exc: Exception, offset: int) -> str:
+    message = str(exc).strip().split("\n")[0]
+    # pandas says "Expected 4 fields in line 12, saw 5" counting from the part's start.
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if match:
+        expected, line, saw = match.groups()
+        return f"line {int(line) + offset}: {saw} cells, {expected} columns"
+    return message
+
+
+def _from_segments(
+    path: Path,
+    segments: list[tuple[int, pd.DataFrame]],
+    *,
+    truncated: bool,
+    index_as_epoch: bool = False,
+) -> CsvLog:
+    parts: list[LoggedValues] = []
+    warnings: list[str] = []
+    rows = 0
+    step_from_epoch = False
+    text_cells = _TextCells()
+    for first_line, frame in segments:
+        if index_as_epoch and str(frame.columns[0]).startswith(("Unnamed: 0", " ")):
+            frame = frame.rename(columns={frame.columns[0]: "epoch"})
+        columns = [str(c) for c in frame.columns]
+        step_col = find_column(columns, STEP_COLUMNS)
+        epoch_col = find_column(columns, EPOCH_COLUMNS)
+        if step_col is None and epoch_col is None:
+            raise InputError(
+                f"has no step or epoch column (columns: {listed(columns)})",
+                path=path,
+                where=f"line {first_line}",
+                hint="A training log needs a 'step' or 'epoch' column saying when each row was "
+                "logged; add one, or write the log in one of the supported formats",
+            )
+        wall_col = find_column(columns, WALL_TIME_COLUMNS)
+        split_col = find_column(columns, SPLIT_COLUMNS)
+        epoch = _position(frame, epoch_col, first_line, text_cells)
+        if step_col is not None:
+            step = _steps(frame[step_col], path, step_col, first_line)
+        else:
+            step_from_epoch = True
+            step = np.zeros(len(frame), dtype=np.int64)  # filled in from the epochs below
+        wall = _position(frame, wall_col, first_line, text_cells)
+        present_rows = step >= 0
+        if not present_rows.all():
+            warnings.append(
+                f"{plural(int((~present_rows).sum()), 'row')} without a step skipped (from line "
+                f"{first_line + 1 + int(np.flatnonzero(~present_rows)[0])})"
+            )
+        positions = {step_col, epoch_col, wall_col, split_col}
+        names, numbers, present = [], [], []
+        for column in columns:
+            if column in positions:
+                continue
+            read = _numbers(frame[column], column, first_line, text_cells)
+            if read is None:
+                continue  # a text column (a run name...): not a metric
+            names.append(column)
+            numbers.append(read[0])
+            present.append(read[1])
+        rows += len(frame)
+        if not names:
+            continue
+        # Put the columns in the order the scalars frame sorts curves (split, then
+        # metric): then row-major order is usually that order already, and
+        # tidy_scalars has nothing to move.
+        curve_of = normalise_keys(names)[0]
+        by_curve = sorted(range(len(names)), key=lambda i: curve_of[names[i]])
+        names = [names[i] for i in by_curve]
+        numbers = [numbers[i] for i in by_curve]
+        present = [present[i] for i in by_curve]
+        # Row-major order over (row, column) is the order the values were logged.
+        cells = np.column_stack(present) & present_rows[:, None]
+        flat = np.flatnonzero(cells)
+        row, col = np.divmod(flat, len(names))
+        keys = names
+        if split_col:
+            # One key per (split cell, column): "val" rows of "loss" are key "val/loss".
+            prefix_codes, prefixes = pd.factorize(_row_prefixes(frame[split_col]))
+            combined = prefix_codes[row] * len(names) + col
+            used, col = np.unique(combined, return_inverse=True)
+            keys = [
+                f"{prefixes[code // len(names)]}/{names[code % len(names)]}"
+                if prefixes[code // len(names)] else names[code % len(names)]
+                for code in used.tolist()
+            ]
+        parts.append(
+            LoggedValues(
+                step=step[row],
+                value=np.column_stack(numbers).ravel()[flat],
+                key=col,
+                keys=keys,
+                epoch=None if epoch is None else epoch[row],
+                wall_time=None if wall is None else wall[row],
+            )
+        )
+    logged = concat_logged(parts) if parts else empty_logged()
+    if step_from_epoch and len(logged):
+        logged.step, logged.epoch = steps_from_epochs(logged.epoch)
+    if text_cells.count:
+        more = ", ..." if text_cells.count > len(text_cells.examples) else ""
+        warnings.append(
+            f"{plural(text_cells.count, 'cell')} that are neither numbers nor empty skipped "
+            f"({', '.join(text_cells.examples)}{more})"
+        )
+    return CsvLog(
+        logged=logged,
+        columns=[str(c) for c in segments[0][1].columns],
+        rows=rows,
+        warnings=warnings,
+        step_from_epoch=step_from_epoch,
+        truncated=truncated,
+    )
+
+
+def _position(
+    frame: pd.DataFrame, name: str | None, first_line: int, text_cells: _TextCells
+) -> np.ndarray | None:
+    """An epoch or wall-time column as float64 (NaN where empty or text); None if absent."""
+    if name is None:
+        return None
+    read = _numbers(frame[name], name, first_line, text_cells)
+    if read is None:
+        return np.full(len(frame), np.nan)
+    return np.where(read[1], read[0], np.nan)
+
+
+@dataclass
+class _TextCells:
+    """Cells of numeric columns that hold text: how many, and the first few."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+def _numbers(
+    column: pd.Series, name: str, first_line: int, text_cells: _TextCells
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """A column as float64, and which of its cells hold a value; None for a text column.
+
+    A cell holds a value when it is a number (``nan``, ``inf`` included); empty
+    cells and text cells do not. Text cells of a numeric column are counted in
+    ``text_cells``.
+    """
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        numbers = column.to_numpy(dtype=np.float64)
+        return numbers, ~np.isnan(numbers)
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    present = column.notna().to_numpy()
+    texts = column.to_numpy(dtype=object)
+    literal_nan = np.array(
+        [isinstance(t, str) and t.strip().lower().lstrip("+-") == "nan" for t in texts],
+        dtype=bool,
+    )
+    bad = present & np.isnan(numbers) & ~literal_nan
+    if present.any() and bad.sum() == present.sum():
+        return None  # text only
+    text_cells.count += int(bad.sum())
+    for row in np.flatnonzero(bad)[: max(0, MAX_EXAMPLES - len(text_cells.examples))]:
+        text_cells.examples.append(f"line {first_line + 1 + int(row)} '{name}' = {texts[row]!r}")
+    return numbers, present & ~bad
+
+
+def _steps(column: pd.Series, path: Path, name: str, first_line: int) -> np.ndarray:
+    """A step column as int64; -1 marks an empty cell. Raises on a non-whole step."""
+    if pd.api.types.is_integer_dtype(column.dtype):
+        steps = column.to_numpy(dtype=np.int64)
+        wrong = steps < 0
+        present = np.ones(len(steps), dtype=bool)
+    else:
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+        present = column.notna().to_numpy()
+        wrong = present & (~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < 0))
+        steps = np.where(present & ~wrong, numbers, -1).astype(np.int64)
+    if wrong.any():
+        row = int(np.flatnonzero(wrong)[0])
+        raise InputError(
+            f"'{name}' is {str(column.iloc[row])!r}, not a whole number of steps",
+            path=path,
+            where=f"line {first_line + 1 + row}",
+            hint="Fix that row's step",
+        )
+    return np.where(present, steps, -1)
+
+
+def _row_prefixes(column: pd.Series) -> np.ndarray:
+    return column.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,320 @@
+"""From values in log order to the tidy ``scalars`` frame, column-wise.
+
+Every ingest module except ``hf_trainer`` collects what its log holds as
+parallel arrays, in the order the log wrote them (:class:`LoggedValues`), and
+:func:`tidy_scalars` turns them into the frame of :mod:`reportlib.run`:
+
+- names are normalised with :func:`reportlib.metrics.normalise_keys`;
+- a value logged again for the same step, split and metric (a resumed run that
+  logged steps it had logged before, or several event files of one run) is
+  replaced by the later one, and a warning says which steps were replaced;
+- NaN and inf are kept, and counted in a warning.
+
+It works on numpy arrays, never on one dict per row: a log of a million values
+must load in about the time ``pandas.read_csv`` takes to read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportlib.metrics import normalise_key, normalise_keys
+from reportlib.run import SCALAR_COLUMNS
+
+#: How many examples (curves, values) a warning lists before "...".
+MAX_LISTED = 5
+
+#: The end-of-training summary the Hugging Face Trainer logs once, when
+#: ``train()`` ends (its ``speed_metrics("train", ...)`` plus ``train_loss`` and
+#: ``total_flos``): the run's totals, not points of a curve.
+HF_SUMMARY_KEYS = frozenset(
+    {"train_runtime", "train_loss", "total_flos", "train_samples_per_second",
+     "train_steps_per_second"}
+)
+
+
+@dataclass
+class LoggedValues:
+    """What a log holds, in the order it was written, before any repair.
+
+    ``step``, ``value`` and ``key`` are parallel arrays with one entry per
+    logged value; ``key`` indexes ``keys`` (the names as the log wrote them).
+    ``epoch`` and ``wall_time`` are parallel arrays too, or None when the log
+    never records them.
+    """
+
+    step: np.ndarray
+    value: np.ndarray
+    key: np.ndarray
+    keys: Sequence[str]
+    epoch: np.ndarray | None = None
+    wall_time: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+
+def concat_logged(parts: Sequence[LoggedValues]) -> LoggedValues:
+    """Join several :class:`LoggedValues` in order (later parts were written later).
+
+    Keys are matched by name across parts; epoch and wall_time become NaN
+    where a part lacks them.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    keys: dict[str, int] = {}
+    steps, values, codes, epochs, walls = [], [], [], [], []
+    for part in parts:
+        remap = np.array([keys.setdefault(k, len(keys)) for k in part.keys], dtype=np.int64)
+        steps.append(np.asarray(part.step, dtype=np.int64))
+        values.append(np.asarray(part.value, dtype=np.float64))
+        codes.append(remap[np.asarray(part.key, dtype=np.int64)] if len(part) else remap[:0])
+        epochs.append(_or_nan(part.epoch, len(part)))
+        walls.append(_or_nan(part.wall_time, len(part)))
+    if not parts:
+        return empty_logged()
+    return LoggedValues(
+        step=np.concatenate(steps),
+        value=np.concatenate(values),
+        key=np.concatenate(codes),
+        keys=list(keys),
+        epoch=np.concatenate(epochs),
+        wall_time=np.concatenate(walls),
+    )
+
+
+def empty_logged() -> LoggedValues:
+    """A :class:`LoggedValues` with no values."""
+    return LoggedValues(
+        step=np.zeros(0, dtype=np.int64),
+        value=np.zeros(0, dtype=np.float64),
+        key=np.zeros(0, dtype=np.int64),
+        keys=[],
+    )
+
+
+def tidy_scalars(
+    logged: LoggedValues,
+    *,
+    default_split: str = "train",
+    names: Mapping[str, tuple[str, str]] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Build the ``scalars`` frame from values in log order.
+
+    Parameters
+    ----------
+    logged:
+        The values, in the order the log wrote them.
+    default_split:
+        The split of a name without a train/eval prefix.
+    names:
+        ``{key: (split, metric)}`` that win over the normalisation rules (a
+        format that knows its names, or run.yaml's ``metric_names``).
+
+    Returns
+    -------
+    ``(frame, warnings)``: the frame has the columns and dtypes of
+    :func:`reportlib.run.make_scalars`, sorted by step, split then metric; the
+    warnings say which values were replaced, which names collided and how many
+    values are NaN or infinite.
+    """
+    keys = list(logged.keys)
+    code = np.asarray(logged.key, dtype=np.int64)
+    if keys:
+        # Only names that hold values count (a name with none cannot collide).
+        used = np.flatnonzero(np.bincount(code, minlength=len(keys)))
+        if len(used) < len(keys):
+            remap = np.zeros(len(keys), dtype=np.int64)
+            remap[used] = np.arange(len(used))
+            keys, code = [keys[i] for i in used], remap[code]
+    mapping, warnings = normalise_keys(keys, default_split, overrides=names)
+    # Curves numbered in (split, metric) order, so sorting by number sorts by name.
+    curves = sorted(set(mapping.values()))
+    curve_of_key = np.array([curves.index(mapping[k]) for k in keys] or [0], dtype=np.int64)
+    n = len(logged)
+    step = np.asarray(logged.step, dtype=np.int64)
+    value = np.asarray(logged.value, dtype=np.float64)
+    curve = curve_of_key[code] if n else code
+
+    position = _position_key(step, curve, len(curves))
+    if position is not None and (n < 2 or bool(np.all(position[1:] > position[:-1]))):
+        keep = None  # already in (step, curve) order, no pair twice: nothing to move
+    else:
+        order = (
+            np.argsort(position, kind="stable") if position is not None
+            else np.lexsort((curve, step))
+        )
+        s_step, s_curve = step[order], curve[order]
+        # Equal (step, curve) pairs stay in log order: all but the last of each are replaced.
+        replaced = np.zeros(n, dtype=bool)
+        replaced[:-1] = (s_step[:-1] == s_step[1:]) & (s_curve[:-1] == s_curve[1:])
+        if replaced.any():
+            warnings.append(_replaced_warning(s_step[replaced], s_curve[replaced], curves))
+        keep = order[~replaced]
+
+    def kept(column: np.ndarray | None) -> np.ndarray:
+        if column is None:
+            return np.full(n if keep is None else len(keep), np.nan)
+        column = np.asarray(column, dtype=np.float64)
+        return column if keep is None else column[keep]
+
+    kept_curve = curve if keep is None else curve[keep]
+    frame = pd.DataFrame(
+        {
+            "step": step if keep is None else step[keep],
+            "epoch": kept(logged.epoch),
+            "split": _labels([c[0] for c in curves], kept_curve),
+            "metric": _labels([c[1] for c in curves], kept_curve),
+            "value": kept(value),
+            "wall_time": kept(logged.wall_time),
+            "source_key": _labels(keys, code if keep is None else code[keep]),
+        },
+        columns=list(SCALAR_COLUMNS),
+        copy=False,
+    )
+    non_finite = ~np.isfinite(frame["value"].to_numpy())
+    if non_finite.any():
+        warnings.append(_non_finite_warning(frame[non_finite]))
+    return frame, warnings
+
+
+def epoch_to_column(logged: LoggedValues) -> LoggedValues:
+    """Move the values of ``epoch`` keys into the epoch column of the values at the same step.
+
+    TensorBoard (``train/epoch``), Lightning's TensorBoardLogger and the
+    Trainer's MLflow callback log the epoch as a scalar of its own; in the
+    scalars frame it is a column. Values at a step with no epoch keep theirs
+    (NaN when the log had none).
+    """
+    is_epoch_key = np.array(
+        [normalise_key(k)[1] == "epoch" for k in logged.keys] or [False], dtype=bool
+    )
+    if not len(logged) or not is_epoch_key.any():
+        return logged
+    is_epoch = is_epoch_key[logged.key]
+    steps, values = logged.step[is_epoch], logged.value[is_epoch]
+    # The last epoch value logged for a step wins, as for any repeated value.
+    order = np.lexsort((np.arange(len(steps)), steps))
+    steps, values = steps[order], values[order]
+    last = np.ones(len(steps), dtype=bool)
+    last[:-1] = steps[:-1] != steps[1:]
+    steps, values = steps[last], values[last]
+    keep = ~is_epoch
+    rows = logged.step[keep]
+    at = np.clip(np.searchsorted(steps, rows), 0, len(steps) - 1)
+    known = _or_nan(logged.epoch, len(logged))[keep]
+    epoch = np.where(steps[at] == rows, values[at], known)
+    return LoggedValues(
+        step=rows,
+        value=logged.value[keep],
+        key=logged.key[keep],
+        keys=logged.keys,
+        epoch=epoch,
+        wall_time=None if logged.wall_time is None else logged.wall_time[keep],
+    )
+
+
+def hf_summary_to_meta(logged: LoggedValues) -> tuple[LoggedValues, dict[str, float]]:
+    """Take the Trainer's end-of-training summary out of the values.
+
+    When a log holds ``train_runtime`` (or ``train/train_runtime``, as the
+    Trainer's TensorBoard callback names it), the keys of
+    :data:`HF_SUMMARY_KEYS` are the run's totals, not points of a curve: they
+    are returned as a dict (``meta["train_summary"]``, as hf_trainer does) and
+    removed from the values.
+    """
+    names = {key: key.removeprefix("train/") for key in logged.keys}
+    if "train_runtime" not in names.values() or not len(logged):
+        return logged, {}
+    is_summary_key = np.array([names[k] in HF_SUMMARY_KEYS for k in logged.keys], dtype=bool)
+    is_summary = is_summary_key[logged.key]
+    summary: dict[str, float] = {}
+    for code, step, value in zip(
+        logged.key[is_summary], logged.step[is_summary], logged.value[is_summary], strict=True
+    ):
+        summary["step"] = int(step)
+        summary[names[logged.keys[code]]] = float(value)
+    keep = ~is_summary
+    return (
+        LoggedValues(
+            step=logged.step[keep],
+            value=logged.value[keep],
+            key=logged.key[keep],
+            keys=logged.keys,
+            epoch=None if logged.epoch is None else logged.epoch[keep],
+            wall_time=None if logged.wall_time is None else logged.wall_time[keep],
+        ),
+        summary,
+    )
+
+
+def listed(items: Sequence[object] | np.ndarray) -> str:
+    """The first :data:`MAX_LISTED` items joined with commas, then "..." if more."""
+    items = list(items)
+    shown = ", ".join(str(item) for item in items[:MAX_LISTED])
+    return shown + (", ..." if len(items) > MAX_LISTED else "")
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``"1 value"`` / ``"3 values"``."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def step_range(steps: np.ndarray | Sequence[int]) -> str:
+    """``"step 7"`` or ``"steps 3-9"``."""
+    low, high = int(np.min(steps)), int(np.max(steps))
+    return f"step {low}" if low == high else f"steps {low}-{high}"
+
+
+def _replaced_warning(steps: np.ndarray, curve_codes: np.ndarray, curves: list) -> str:
+    named = [f"{curves[c][0]} {curves[c][1]}" for c in np.unique(curve_codes)]
+    return (
+        f"{plural(len(steps), 'value')} logged again for the same step, split and metric "
+        f"({step_range(steps)}; {listed(named)}): a resumed run that repeated those steps, or "
+        "several logs of one run; the later values were kept"
+    )
+
+
+def _non_finite_warning(rows: pd.DataFrame) -> str:
+    examples = listed(
+        f"{split} {metric} {value} at step {step}"
+        for split, metric, value, step in zip(
+            rows["split"], rows["metric"], rows["value"], rows["step"], strict=True
+        )
+    )
+    return f"NaN or infinite values kept as logged: {len(rows)} ({examples})"
+
+
+def _position_key(step: np.ndarray, curve: np.ndarray, curves: int) -> np.ndarray | None:
+    """``step * curves + curve``: one int64 that orders by (step, curve); None if it could overflow.
+
+    Logs are mostly in step order already, so a stable argsort of it (timsort)
+    is near-linear, and often there is nothing to sort at all.
+    """
+    if not len(step):
+        return step
+    span = max(abs(int(step.min())), abs(int(step.max()))) + 1
+    if span * max(curves, 1) >= 2**62:
+        return None
+    return step * max(curves, 1) + curve
+
+
+def _labels(names: list[str], codes: np.ndarray) -> pd.Series:
+    """``names[codes]`` as a Series of the dtype make_scalars gives ("str" under pandas 3)."""
+    if not len(codes):
+        return pd.Series([], dtype=object)
+    # Taking from a small string array skips re-validating millions of strings.
+    return pd.Series(pd.array(names, dtype=_STR_DTYPE).take(codes))
+
+
+def _or_nan(column: np.ndarray | None, n: int) -> np.ndarray:
+    if column is None:
+        return np.full(n, np.nan)
+    return np.asarray(column, dtype=np.float64)
+
+
+_STR_DTYPE = pd.Series(["x"]).astype(str).dtype

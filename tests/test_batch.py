@@ -1,0 +1,291 @@
+"""Batch builds: which paths are runs, when a report is up to date, parallel builds, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reportlib import __version__, batch
+from reportlib.build import report_parameters, write_summary
+from reportlib.cli import main
+from reportlib.errors import DependencyMissingError, ParameterError
+from reportlib.ingest import load_run
+from tests.conftest import snapshot
+
+#: A time well before the test (inputs) and the one outputs get, in ns.
+PAST_NS = 1_600_000_000 * 10**9
+NOW_NS = 1_700_000_000 * 10**9
+
+
+@pytest.fixture
+def runs_folder(example_run, overfit_run, tmp_path):
+    """A folder with copies of both example runs, a README and an empty folder."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for source in (example_run, overfit_run):
+        shutil.copytree(source, folder / source.name)
+    (folder / "README.md").write_text("notes\n", encoding="utf-8")
+    (folder / "empty").mkdir()
+    return folder
+
+
+# -- which paths are runs ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("given", "runs", "skipped"),
+    [
+        (["."], ["tiny-codegen", "tiny-codegen-overfit"], []),               # a folder of runs
+        (["tiny-codegen"], ["tiny-codegen"], []),
+        (["README.md", "tiny-codegen", "empty"], ["tiny-codegen"], ["README.md", "empty"]),
+        (["README.md"], ["README.md"], []),    # alone, it is built and reports its error
+        (["missing", "tiny-codegen"], ["missing", "tiny-codegen"], []),  # missing: an error
+        (["empty"], ["empty"], []),
+        (["tiny-codegen", ".", "./tiny-codegen"], ["tiny-codegen", "tiny-codegen-overfit"], []),
+    ],
+)
+def test_collect_runs(runs_folder, given, runs, skipped):
+    found, skips = batch.collect_runs([runs_folder / g for g in given])
+    assert [p.name for p in found] == runs
+    assert [item.path.name for item in skips] == skipped
+    assert all(item.status == "skipped" and "not a training run" in item.message for item in skips)
+
+
+def test_a_trainer_folder_with_checkpoints_stays_one_run(example_run, tmp_path):
+    folder = tmp_path / "output_dir"
+    for step in (57, 114):
+        (folder / f"checkpoint-{step}").mkdir(parents=True)
+        shutil.copy(example_run / "trainer_state.json", folder / f"checkpoint-{step}")
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    found, skips = batch.collect_runs([folder])
+    assert found == [folder] and skips == []
+
+
+# -- when is a report up to date --------------------------------------------------------------
+
+@pytest.fixture
+def fake_report(example_run, tmp_path, monkeypatch):
+    """A copied run and a report folder that is up to date (summary.json real, others stubs)."""
+    monkeypatch.setattr(batch, "toolchain_mtime_ns", lambda: PAST_NS)
+    run_dir = tmp_path / "run"
+    shutil.copytree(example_run, run_dir)
+    for path in run_dir.rglob("*"):
+        os.utime(path, ns=(PAST_NS, PAST_NS))
+    report = tmp_path / "reports" / "run"
+    report.mkdir(parents=True)
+    run = load_run(run_dir)
+    params = report_parameters(run_dir, smoothing=0.6)
+    write_summary(run, report / "summary.json", parameters=params)
+    for name in ("report.html", "report.ipynb", "report.md"):
+        (report / name).write_text("stub", encoding="utf-8")
+    for path in report.iterdir():
+        os.utime(path, ns=(NOW_NS, NOW_NS))
+    return run_dir, report, params
+
+
+def _edit_summary(report: Path, **provenance) -> None:
+    path = report / "summary.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["provenance"].update(provenance)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    os.utime(path, ns=(NOW_NS, NOW_NS))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("nothing", None),
+        ("remove report.md", "report.md is missing"),
+        ("failed notebook", "its last build failed"),
+        ("touch input", "trainer_state.json is newer than the report"),
+        ("older version", f"made by reportlib 0.0.1, this is {__version__}"),
+        ("other smoothing", "made with other parameters"),
+        ("new prediction file", "set of input files changed"),
+        ("toolchain newer", "reportlib's code is newer than the report"),
+        ("garbled summary", "summary.json cannot be read"),
+        ("pdf wanted", "report.pdf is missing"),
+    ],
+)
+def test_stale_reason(fake_report, monkeypatch, change, reason):
+    run_dir, report, params = fake_report
+    pdf = False
+    if change == "remove report.md":
+        (report / "report.md").unlink()
+    elif change == "failed notebook":
+        (report / "report.failed.ipynb").write_text("{}", encoding="utf-8")
+    elif change == "touch input":
+        os.utime(run_dir / "trainer_state.json", ns=(NOW_NS + 1, NOW_NS + 1))
+    elif change == "older version":
+        _edit_summary(report, reportlib_version="0.0.1")
+    elif change == "other smoothing":
+        params = report_parameters(run_dir, smoothing=0.3)
+    elif change == "new prediction file":
+        extra = run_dir / "predictions" / "step-000999.jsonl"
+        shutil.copy(run_dir / "predictions" / "step-000570.jsonl", extra)
+        os.utime(extra, ns=(PAST_NS, PAST_NS))
+    elif change == "toolchain newer":
+        monkeypatch.setattr(batch, "toolchain_mtime_ns", lambda: NOW_NS + 1)
+    elif change == "garbled summary":
+        (report / "summary.json").write_text("{", encoding="utf-8")
+    elif change == "pdf wanted":
+        pdf = True
+    found = batch.stale_reason(load_run(run_dir), report, parameters=params, pdf=pdf)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and reason in found
+
+
+def test_toolchain_time_covers_reportlibs_own_files():
+    newest = batch.toolchain_mtime_ns()
+    assert newest >= os.stat(batch.__file__).st_mtime_ns
+    notebook = Path(batch.__file__).resolve().parent.parent / "notebooks" / "training_report.ipynb"
+    assert newest >= os.stat(notebook).st_mtime_ns
+
+
+# -- build_batch without notebooks: planning, skipping, failures --------------------------------
+
+@pytest.fixture
+def fake_builds(monkeypatch):
+    """Replace the build itself with a stub that records which runs it was asked to build."""
+    calls = []
+
+    def fake(path, out_dir, smoothing, pdf):
+        calls.append(Path(path).name)
+        return batch.BatchItem(Path(path), "built", seconds=0.0)
+
+    monkeypatch.setattr(batch, "_build_one", fake)
+    return calls
+
+
+def test_force_rebuilds_and_up_to_date_is_skipped(fake_report, fake_builds, monkeypatch):
+    run_dir, report, _ = fake_report
+    out = report.parent
+    result = batch.build_batch([run_dir], out, jobs=1, progress=False)
+    assert [i.status for i in result.items] == ["up_to_date"] and fake_builds == []
+    result = batch.build_batch([run_dir], out, jobs=1, force=True, progress=False)
+    assert [i.status for i in result.items] == ["built"] and fake_builds == ["run"]
+    assert result.items[0].report_dir == report.resolve()
+    assert (out / "index.html").is_file()
+
+
+def test_runs_with_the_same_name_do_not_overwrite_each_other(example_run, tmp_path, fake_builds):
+    for parent in ("a", "b"):
+        shutil.copytree(example_run, tmp_path / parent / "same")
+    result = batch.build_batch([tmp_path / "a" / "same", tmp_path / "b" / "same"],
+                               tmp_path / "out", jobs=1, progress=False)
+    statuses = [i.status for i in result.items]
+    assert statuses == ["built", "failed"] and fake_builds == ["same"]
+    assert "is also the one of" in result.items[1].message
+    assert not result.ok
+
+
+def test_items_are_reported_as_they_come(runs_folder, fake_builds, tmp_path):
+    seen = []
+    result = batch.build_batch([runs_folder / "README.md", runs_folder / "missing",
+                                runs_folder / "tiny-codegen"], tmp_path / "out", jobs=1,
+                               progress=False, on_item=seen.append)
+    assert sorted(i.status for i in seen) == ["built", "failed", "skipped"]
+    assert [i.path.name for i in result.items] == ["missing", "tiny-codegen", "README.md"]
+    assert result.counts == {"built": 1, "up_to_date": 0, "failed": 1, "skipped": 1}
+    assert "no such file or folder" in result.of("failed")[0].message
+    assert batch.summary_line(result).startswith("1 built, 0 up to date, 1 skipped, 1 failed in ")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"jobs": 0}, ParameterError, "jobs must be a whole number of at least 1, got 0"),
+        ({"jobs": 1.5}, ParameterError, "jobs must be a whole number"),
+        ({"smoothing": 1.0}, ParameterError, r"smoothing must be in \[0, 1\)"),
+        ({"paths": []}, ParameterError, "no run to build"),
+        ({"pdf": True}, DependencyMissingError, "apt-get install -y chromium"),
+    ],
+)
+def test_bad_parameters_fail_before_building(example_run, tmp_path, monkeypatch, fake_builds,
+                                             kwargs, error, message):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Chromium on this PATH
+    monkeypatch.delenv("REPORTLIB_CHROMIUM", raising=False)
+    paths = kwargs.pop("paths", [example_run])
+    with pytest.raises(error, match=message):
+        batch.build_batch(paths, tmp_path / "out", progress=False, **kwargs)
+    assert fake_builds == [] and not (tmp_path / "out").exists()
+
+
+def test_default_jobs_is_the_usable_cores():
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert batch.default_jobs() == expected
+
+
+# -- the real batch (session fixture): parallel builds, failures, index --------------------------
+
+@pytest.mark.slow
+def test_batch_builds_in_parallel_and_continues_past_a_bad_run(built_batch):
+    result, runs, reports, _ = built_batch
+    by_name = {item.path.name: item for item in result.items}
+    assert by_name["tiny-codegen"].status == "built"
+    assert by_name["tiny-codegen-overfit"].status == "built"
+    assert by_name["broken-run"].status == "failed"
+    assert "trainer_state.json" in by_name["broken-run"].message
+    assert "\n" not in by_name["broken-run"].message
+    assert by_name["README.md"].status == "skipped"
+    assert result.jobs == 2 and not result.ok
+    for name in ("tiny-codegen", "tiny-codegen-overfit"):
+        for file in batch.REPORT_FILES:
+            assert (reports / name / file).is_file(), (name, file)
+        assert not list((reports / name).glob(".*"))  # no temporary files left
+
+
+@pytest.mark.slow
+def test_batch_only_reads_the_run_folders(built_batch):
+    _, runs, _, before = built_batch
+    assert snapshot(runs) == before
+
+
+@pytest.mark.slow
+def test_index_lists_built_and_failed_runs(built_batch):
+    result, _, reports, _ = built_batch
+    assert result.index == reports / "index.html"
+    page = result.index.read_text(encoding="utf-8")
+    assert 'href="tiny-codegen/report.html"' in page
+    assert 'href="tiny-codegen-overfit/report.html"' in page
+    assert "broken-run" in page and "build failed" in page
+    assert "README" not in page
+
+
+@pytest.mark.slow
+def test_second_batch_is_up_to_date_and_fast(built_batch):
+    result, runs, reports, _ = built_batch
+    html = reports / "tiny-codegen" / "report.html"
+    before = html.stat().st_mtime_ns
+    started = time.perf_counter()
+    again = batch.build_batch(sorted(runs.iterdir()), reports, jobs=2, progress=False)
+    seconds = time.perf_counter() - started
+    statuses = {item.path.name: item.status for item in again.items}
+    assert statuses == {"tiny-codegen": "up_to_date", "tiny-codegen-overfit": "up_to_date",
+                        "broken-run": "failed", "README.md": "skipped"}
+    assert html.stat().st_mtime_ns == before
+    assert seconds < 5, f"an up-to-date batch took {seconds:.1f} s"
+
+
+@pytest.mark.slow
+def test_cli_batch_summarises_and_exits_non_zero(built_batch):
+    _, runs, reports, _ = built_batch
+    result = CliRunner().invoke(main, ["build", str(runs), "-o", str(reports), "-j", "2"])
+    assert result.exit_code == 1
+    assert "up to date tiny-codegen:" in result.stdout
+    assert f"index: {reports / 'index.html'}" in result.stdout
+    assert "0 built, 2 up to date, 1 failed" in result.stdout
+    errors = result.stderr.strip().splitlines()
+    assert errors[0].startswith("reportlib: error: ") and "broken-run" in errors[0]
+    assert errors[-1].startswith("1 of 3 run(s) failed: ")
+
+
+def test_cli_rejects_zero_jobs(example_run, tmp_path):
+    result = CliRunner().invoke(main, ["build", str(example_run), "-o", str(tmp_path), "-j", "0"])
+    assert result.exit_code == 2 and "-j" in result.stderr

@@ -1,0 +1,118 @@
+"""The batch's index and reports in a real browser: Playwright driving Debian's Chromium.
+
+Every page must open offline (no request but the file itself, no console
+error), every image must have loaded, the index must sort when a header is
+clicked, and its links must lead to the reports.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _open(browser, path: Path):
+    """Open ``path``; return the page, the URLs it requested and its console errors."""
+    page = browser.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, requests, errors
+
+
+def _column(page, key: str) -> list[str]:
+    """The sort values of one column, top to bottom."""
+    return page.eval_on_selector_all(
+        "#runs tbody tr",
+        f"""rows => rows.map(r => r.cells[Array.from(document.querySelectorAll('#runs th'))
+            .findIndex(th => th.dataset.key === '{key}')].dataset.value)""")
+
+
+@pytest.fixture(scope="module")
+def index(built_batch):
+    _, _, reports, _ = built_batch
+    return reports / "index.html"
+
+
+def test_index_opens_offline_without_errors(browser, index):
+    page, requests, errors = _open(browser, index)
+    rows = page.locator("#runs tbody tr").count()
+    page.close()
+    assert requests == [index.as_uri()], "the index loaded something else"
+    assert errors == []
+    assert rows == 3  # two reports and the run that failed
+
+
+@pytest.mark.parametrize(
+    ("key", "numeric"),
+    [("best_val_loss", True), ("final_train_loss", True), ("best_metric", True), ("run", False)],
+)
+def test_index_sorts_when_a_header_is_clicked(browser, index, key, numeric):
+    page, _, errors = _open(browser, index)
+    header = page.locator(f'#runs th[data-key="{key}"] button')
+    header.click()
+    first = _column(page, key)
+    sort_state = page.get_attribute(f'#runs th[data-key="{key}"]', "aria-sort")
+    header.click()
+    second = _column(page, key)
+    page.close()
+    assert errors == []
+    present = [v for v in first if v != ""]
+    as_key = (lambda v: float(v)) if numeric else (lambda v: v)
+    assert present == sorted(present, key=as_key), "ascending after one click"
+    assert first[len(present):] == [""] * (len(first) - len(present)), "empty cells go last"
+    present2 = [v for v in second if v != ""]
+    assert present2 == sorted(present2, key=as_key, reverse=True), "descending after two"
+    assert sort_state == "ascending"
+
+
+def test_index_sort_puts_the_lowest_validation_loss_first(browser, index, built_batch):
+    _, _, reports, _ = built_batch
+    lowest = {}
+    for folder in ("tiny-codegen", "tiny-codegen-overfit"):
+        summary = json.loads((reports / folder / "summary.json").read_text(encoding="utf-8"))
+        val = next(c for c in summary["curves"] if (c["split"], c["metric"]) == ("eval", "loss"))
+        lowest[summary["run"]["name"]] = val["best"]
+    page, _, _ = _open(browser, index)
+    page.locator('#runs th[data-key="best_val_loss"] button').click()
+    first_run = page.locator("#runs tbody tr").first.locator("td").first.inner_text()
+    page.close()
+    assert first_run.splitlines()[0] == min(lowest, key=lowest.get)
+
+
+def test_index_links_resolve_to_reports_that_open_offline(browser, index):
+    page, _, _ = _open(browser, index)
+    links = page.eval_on_selector_all("#runs a", "as => as.map(a => a.href)")
+    page.close()
+    assert len(links) == 2
+    for link in links:
+        target = Path(unquote(urlparse(link).path))
+        assert target.is_file() and target.parent.parent == index.parent
+        report, requests, errors = _open(browser, target)
+        widths = report.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+        title = report.title()
+        text = report.inner_text("body")
+        report.close()
+        assert requests == [target.as_uri()], f"{target} loaded something else"
+        assert errors == [], f"{target}: {errors}"
+        assert widths and all(w > 0 for w in widths), f"{target}: an image did not load"
+        assert title.startswith("Training report: ") and "Validation loss" in text
+
+
+def test_clicking_a_link_opens_the_report(browser, index):
+    page, _, _ = _open(browser, index)
+    page.locator("#runs a", has_text="tiny-codegen-overfit").click()
+    page.wait_for_load_state("load")
+    url, title = page.url, page.title()
+    page.close()
+    assert url.endswith("/tiny-codegen-overfit/report.html")
+    assert title == "Training report: tiny-codegen-overfit"
