@@ -183,3 +183,18 @@ def test_run_folder_is_left_alone_by_scoring(scored, example_run, tmp_path):
     before = sorted(p.name for p in copy.rglob("*"))
     score_run(load_run(copy), cache_dir=tmp_path / "cache")
     assert sorted(p.name for p in copy.rglob("*")) == before
+
+
+def test_run_yaml_direction_overrides_reach_the_analysis(tmp_path):
+    # "ap" is not a metric reportlib knows the direction of; run.yaml says higher is better.
+    folder = tmp_path / "run"
+    folder.mkdir()
+    history = [{"step": s, "epoch": float(i), "eval_loss": 1.0, "eval_ap": v}
+               for i, (s, v) in enumerate([(10, 0.2), (20, 0.6), (30, 0.4)], start=1)]
+    (folder / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+    plain = analyze_run(load_run(folder))
+    assert plain.curves[("eval", "ap")].higher_is_better is None
+    (folder / "run.yaml").write_text("higher_is_better: {ap: true}\n")
+    told = analyze_run(load_run(folder))
+    curve = told.curves[("eval", "ap")]
+    assert curve.higher_is_better is True and curve.best == 0.6 and curve.best_step == 20

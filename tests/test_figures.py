@@ -122,3 +122,33 @@ def test_wrong_number_of_axes_is_refused(example_run):
     _, axes = plt.subplots(1, 2)
     with pytest.raises(ParameterError, match="axes must hold 3 Axes, got 2"):
         figures.plot_learning_curves(run, analyze_run(run), axes=axes)
+
+
+@pytest.mark.parametrize("n", [0, 1, 10, 4000])
+def test_short_curves_are_drawn_whole(n):
+    np.testing.assert_array_equal(figures.downsample_indices(np.arange(n, dtype=float)),
+                                  np.arange(n))
+
+
+def test_long_curves_keep_extremes_spikes_and_ends():
+    rng = np.random.default_rng(7)  # generated test data
+    values = 2.0 + 0.01 * rng.standard_normal(1_000_000)
+    values[123_457] = 50.0  # a spike
+    values[654_321] = -3.0  # a dip
+    values[200_000:200_100] = np.nan  # a gap
+    idx = figures.downsample_indices(values, 4000)
+    assert len(idx) <= 4000
+    assert np.all(np.diff(idx) > 0)
+    assert {0, 999_999, 123_457, 654_321} <= set(idx.tolist())
+    assert np.nanmax(values[idx]) == 50.0 and np.nanmin(values[idx]) == -3.0
+
+
+def test_a_million_point_curve_is_drawn_thinned():
+    steps = np.arange(1, 1_000_001)
+    values = 1.0 / np.sqrt(steps)  # generated test data
+    values[500_000] = 9.0
+    frame = __import__("pandas").DataFrame({"step": steps, "value": values})
+    ax = figures.plot_curve(frame, smoothing=0.6, label="Training loss")
+    raw = _line(ax, "Training loss (raw)")
+    assert len(raw.get_xdata()) <= figures.MAX_PLOT_POINTS
+    assert 9.0 in raw.get_ydata()

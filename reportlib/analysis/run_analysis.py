@@ -160,9 +160,11 @@ def main_eval_metric(run: Run) -> tuple[str, str] | None:
     for preferred in PREFERRED_METRICS:
         if preferred in candidates:
             return ("eval", preferred)
+    overrides = run.meta.get("higher_is_better")
+    overrides = overrides if isinstance(overrides, Mapping) else None
     for direction in (True, False, None):
         for metric in candidates:
-            if higher_is_better(metric) is direction:
+            if higher_is_better(metric, overrides) is direction:
                 return ("eval", metric)
     return None
 
@@ -289,8 +291,11 @@ def analyze_run(
     if scores is not None and scores.checkpoints:
         run = add_computed_chrf(run, scores)
         score_analysis = analyze_scores(scores, run)
+    overrides = run.meta.get("higher_is_better")  # run.yaml's say, where it has one
+    overrides = overrides if isinstance(overrides, Mapping) else None
     curves = {
-        key: summarize_curve(run.series(*key), split=key[0], metric=key[1])
+        key: summarize_curve(run.series(*key), split=key[0], metric=key[1],
+                             higher_is_better=higher_is_better(key[1], overrides))
         for key in run.curves()
     }
     panels: dict[str, tuple[str, str] | None] = {

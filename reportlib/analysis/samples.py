@@ -194,7 +194,9 @@ def add_computed_chrf(run: Run, scores: ScoringResult) -> Run:
     rows = [{"step": c.step, "epoch": epochs.get(c.step, math.nan), "split": "eval",
              "metric": "chrf", "value": c.chrf.score, "wall_time": math.nan,
              "source_key": COMPUTED_CHRF_KEY} for c in scores.checkpoints]
-    scalars = make_scalars([*run.scalars.to_dict("records"), *rows])
+    added = make_scalars(rows)
+    scalars = (pd.concat([run.scalars, added], ignore_index=True)
+               .sort_values(["step", "split", "metric"], kind="stable").reset_index(drop=True))
     return Run(name=run.name, path=run.path, format=run.format, scalars=scalars,
                meta=run.meta, predictions=run.predictions, warnings=list(run.warnings),
                input_files=list(run.input_files))

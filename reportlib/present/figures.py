@@ -36,6 +36,10 @@ PANELS: tuple[tuple[str, str], ...] = (
 #: smoothed: an EMA over a handful of evaluations lags by several of them and
 #: would move the very turn (the minimum of validation loss) the panel shows.
 SMOOTH_MIN_POINTS = 20
+#: Most points drawn per curve. A longer curve is thinned to the minimum and
+#: maximum of equal buckets (so spikes and extremes stay visible); the
+#: analysis still uses every point. 4,000 is about two per pixel column of a panel.
+MAX_PLOT_POINTS = 4000
 #: Opacity of the raw curve drawn behind its smoothed version.
 RAW_ALPHA = 0.3
 #: At most this many epoch labels on the top axis (more would overlap).
@@ -134,18 +138,45 @@ def plot_curve(
     steps = frame["step"].to_numpy()
     values = frame["value"].to_numpy(dtype=float)
     finite = np.where(np.isfinite(values), values, np.nan)
-    data = pd.DataFrame({"step": steps, "value": finite})
+    shown = downsample_indices(finite, MAX_PLOT_POINTS)
+    data = pd.DataFrame({"step": steps[shown], "value": finite[shown]})
     few = len(values) < SMOOTH_MIN_POINTS
     if few or smoothing == 0:
         sns.lineplot(data=data, x="step", y="value", ax=ax, color=color, estimator=None,
-                     marker="o" if few else None, label=f"{label} (raw)")
+                     sort=False, marker="o" if few else None, label=f"{label} (raw)")
         return ax
     sns.lineplot(data=data, x="step", y="value", ax=ax, color=color, estimator=None,
-                 alpha=RAW_ALPHA, lw=1.0, label=f"{label} (raw)")
+                 sort=False, alpha=RAW_ALPHA, lw=1.0, label=f"{label} (raw)")
+    # Smoothed over every point, then thinned like the raw curve.
     smoothed = np.where(np.isfinite(values), smooth_ema(values, smoothing), np.nan)
-    sns.lineplot(x=steps, y=smoothed, ax=ax, color=color, estimator=None, lw=1.8,
-                 label=f"smoothed (EMA {smoothing:g})")
+    sns.lineplot(x=steps[shown], y=smoothed[shown], ax=ax, color=color, estimator=None,
+                 sort=False, lw=1.8, label=f"smoothed (EMA {smoothing:g})")
     return ax
+
+
+def downsample_indices(values: np.ndarray, max_points: int = MAX_PLOT_POINTS) -> np.ndarray:
+    """Indices of at most ``max_points`` values that keep the curve's shape for drawing.
+
+    All indices when there are few enough; otherwise, for each of
+    ``max_points // 2`` equal buckets, the positions of its minimum and maximum
+    (in order), plus the first and last point. NaN is ignored inside a bucket;
+    an all-NaN bucket keeps its first position (drawn as a gap).
+    """
+    n = len(values)
+    if n <= max_points:
+        return np.arange(n)
+    buckets = max(1, (max_points - 2) // 2)
+    size = -(-n // buckets)  # ceiling division
+    padded = np.full(buckets * size, np.nan)
+    padded[:n] = values
+    rows = padded.reshape(buckets, size)
+    empty = np.isnan(rows).all(axis=1)
+    safe = np.where(empty[:, None], 0.0, rows)  # nanarg* refuse all-NaN rows
+    lows = np.nanargmin(np.where(np.isnan(rows) & ~empty[:, None], np.inf, safe), axis=1)
+    highs = np.nanargmax(np.where(np.isnan(rows) & ~empty[:, None], -np.inf, safe), axis=1)
+    base = np.arange(buckets) * size
+    picked = np.concatenate([[0, n - 1], base + lows, base + highs])
+    return np.unique(picked[picked < n])
 
 
 def plot_chrf_intervals(checkpoints: Any, *, ax: Axes | None = None,
@@ -281,6 +312,6 @@ def _mark_epochs(ax: Axes, run: Any) -> None:
 
 
 __all__ = [
-    "PANELS", "epoch_boundaries", "plot_chrf_intervals", "plot_curve", "plot_learning_curves",
+    "PANELS", "downsample_indices", "epoch_boundaries", "plot_chrf_intervals", "plot_curve", "plot_learning_curves",
     "plot_sample_distributions",
 ]
