@@ -37,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 
 
 def write_trainer_state(path: Path, steps: int) -> Path:
-    """A GENERATED trainer_state.json: ``steps`` entries ``{epoch, loss, step}``, then the summary."""
+    """A GENERATED trainer_state.json: ``steps`` entries ``{epoch, loss, step}``, a summary."""
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(f'{{"global_step": {steps}, "max_steps": {steps}, "logging_steps": 1, '
                      '"log_history": [\n')

@@ -400,6 +400,16 @@ def _plan(path: Path, out_dir: Path, owners: dict[str, Path], *, smoothing: floa
     return to_build
 
 
+def _input_bytes(path: Path) -> int:
+    """Total size of a run's folder (or log file): a cheap guess at how long it takes to build."""
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    except OSError:
+        return 0
+
+
 def _run_pool(todo: list[tuple[int, Path]], workers: int, out_dir: Path, smoothing: float,
               pdf: bool, finished: Callable[[int, BatchItem], None]) -> None:
     import multiprocessing
@@ -407,10 +417,13 @@ def _run_pool(todo: list[tuple[int, Path]], workers: int, out_dir: Path, smoothi
     # "spawn": a fresh interpreter per worker, never a fork of a process that
     # may hold threads (the progress bar's) or a kernel's ZeroMQ sockets.
     context = multiprocessing.get_context("spawn")
+    # Biggest runs first: the last build to start is then a short one, so no
+    # worker sits idle at the end while another finishes a long build.
+    ordered = sorted(todo, key=lambda item: -_input_bytes(item[1]))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: dict[Future[BatchItem], tuple[int, Path]] = {
             pool.submit(_build_one, path, out_dir, smoothing, pdf): (number, path)
-            for number, path in todo
+            for number, path in ordered
         }
         try:
             while pending:

@@ -47,6 +47,9 @@ DEFAULT_SMOOTHING = 0.6
 DEFAULT_CELL_TIMEOUT = 600
 #: Name prefix of the hidden folder a report is built in before its files are moved into place.
 STAGING_PREFIX = ".building-"
+#: A staging folder older than this was left by a killed build, and the next build
+#: removes it: a build takes minutes at most, so a day leaves a running one alone.
+STALE_STAGING_SECONDS = 24 * 3600
 #: Cell tags the exporter honours (STYLE.md's fixed vocabulary).
 REMOVE_CELL_TAG = "remove-cell"
 REMOVE_INPUT_TAG = "remove-input"
@@ -140,6 +143,7 @@ def build_report(
 
     # Every file is made in a hidden staging folder and moved into place only when all
     # are ready: a build that fails or is killed leaves the previous report as it was.
+    _remove_stale_staging(target)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
     try:
         # Scored here first: the notebook's own call then reads the same numbers from the cache.
@@ -168,6 +172,17 @@ def build_report(
                        target / "summary.json", time.perf_counter() - started,
                        markdown=target / "report.md",
                        pdf=None if chromium is None else target / "report.pdf")
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """Remove the staging folders that killed builds left in ``target`` long ago."""
+    now = time.time()
+    for folder in target.glob(STAGING_PREFIX + "*"):
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # removed meanwhile by another build
+            continue
 
 
 def _kept_failed_notebook(error: BuildError, staging: Path, target: Path) -> BuildError:

@@ -61,13 +61,17 @@ def make_scalars(rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame sorted stably by step, split then metric, with a fresh index.
+    ``split``, ``metric`` and ``source_key`` are categoricals of str whose
+    categories are the names present, sorted: a log of millions of values
+    names a few curves, and comparing or listing them then costs a few small
+    ints per row, not a string comparison.
     """
     frame = pd.DataFrame(list(rows or []), columns=list(SCALAR_COLUMNS))
     frame["step"] = pd.to_numeric(frame["step"]).astype("int64")
     for col in ("epoch", "value", "wall_time"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     for col in ("split", "metric", "source_key"):
-        frame[col] = frame[col].astype(str) if len(frame) else frame[col].astype(object)
+        frame[col] = frame[col].astype(str).astype("category")
     return frame.sort_values(["step", "split", "metric"], kind="stable").reset_index(drop=True)
 
 

@@ -77,9 +77,13 @@ def hostile_example_run(root: Path) -> Path:
 
 
 def _poison_jsonl(path: Path, key: str) -> None:
+    """Every sample's text becomes a payload (whichever samples the report shows)."""
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    for record, payload in zip(lines, PAYLOADS.values(), strict=False):
-        record[key] = payload
+    payloads = list(PAYLOADS.values())
+    for number, record in enumerate(lines):
+        # Predictions differ between checkpoints so that samples improve and regress.
+        shift = int(path.stem.split("-")[-1]) if key == "prediction" else 0
+        record[key] = payloads[(number + shift) % len(payloads)] + f" #{number}"
     path.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
 
 
@@ -195,6 +199,10 @@ def test_payloads_are_shown_as_text(hostile_reports, browser):
     assert "[click me](javascript:" in text or "click me" in text
     assert "<svg onload=alert(7)> run" in text or RUN_NAME in title
     assert title.startswith("Training report: ")
+    # The sample gallery shows references and predictions (each payload marked " #N").
+    shown = {m.group(0) for m in re.finditer(r"(<script>|</textarea>|<svg |<iframe |\[click|"
+                                             r"!\[x\]|\*\*bold)[^\n]*? #\d+", text)}
+    assert shown, "no reference or prediction from the data is shown as text"
     metric_page, _, _ = open_page(browser, next(h for h in htmls if h not in (example,)))
     metric_text = metric_page.inner_text("body")
     metric_page.close()

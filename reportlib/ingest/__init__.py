@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 
 from reportlib.errors import FormatNotRecognisedError, InputError, ParameterError
 from reportlib.ingest import (
@@ -191,11 +192,19 @@ def _make_safe(run: Run, path: Path) -> None:
             "and fits of those curves are unreliable (a diverged run?)"
         )
     for column in ("metric", "source_key"):
-        names = [name for name in run.scalars[column].unique() if isinstance(name, str)]
+        series = run.scalars[column]
+        categorical = isinstance(series.dtype, pd.CategoricalDtype)
+        # A categorical's categories are its distinct names: a few, however many rows.
+        distinct = series.cat.categories if categorical else series.unique()
+        names = [name for name in distinct if isinstance(name, str)]
         fixed = list(names)
         if replace_lone_surrogates(fixed):
             changes = {old: new for old, new in zip(names, fixed, strict=True) if old != new}
-            run.scalars[column] = run.scalars[column].replace(changes)
+            if categorical:  # two names may repair to one: rebuild the categories
+                series = series.astype(object).replace(changes).astype("category")
+            else:
+                series = series.replace(changes)
+            run.scalars[column] = series
 
 
 def _existing_path(path: str | PathLike[str]) -> Path:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,11 @@ def find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
 
 
 def read_csv_log(
-    path: Path, *, missing: tuple[str, ...] = MISSING_CELLS, index_as_epoch: bool = False
+    path: Path,
+    *,
+    missing: tuple[str, ...] = MISSING_CELLS,
+    index_as_epoch: bool = False,
+    names: Callable[[Sequence[str]], Mapping[str, tuple[str, str]]] | None = None,
 ) -> CsvLog:
     """Read a CSV log into logged values (row order, then column order).
 
@@ -119,6 +124,11 @@ def read_csv_log(
     index_as_epoch:
         Read an unnamed first column (``DataFrame(history.history).to_csv()``'s
         index) as the epoch.
+    names:
+        The format's ``{column: (split, metric)}`` overrides for a list of
+        metric columns, as it will pass them to
+        :func:`~reportlib.ingest.tidy.tidy_scalars`: values are then laid out
+        in the order the scalars frame sorts them, and nothing has to move.
 
     Returns
     -------
@@ -137,12 +147,13 @@ def read_csv_log(
             frame = pd.read_csv(path, keep_default_na=False, na_values=list(missing))
             if _all_numeric(frame):
                 return _from_segments(
-                    path, [(1, frame)], truncated=False, index_as_epoch=index_as_epoch
+                    path, [(1, frame)], truncated=False, index_as_epoch=index_as_epoch,
+                    names=names,
                 )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         pass  # the careful path below says what is wrong, with the line
     return _read_carefully(
-        path, missing, truncated=not ends_in_newline, index_as_epoch=index_as_epoch
+        path, missing, truncated=not ends_in_newline, index_as_epoch=index_as_epoch, names=names
     )
 
 
@@ -185,7 +196,12 @@ def _all_numeric(frame: pd.DataFrame) -> bool:
 
 
 def _read_carefully(
-    path: Path, missing: tuple[str, ...], *, truncated: bool, index_as_epoch: bool
+    path: Path,
+    missing: tuple[str, ...],
+    *,
+    truncated: bool,
+    index_as_epoch: bool,
+    names: Callable[[Sequence[str]], Mapping[str, tuple[str, str]]] | None = None,
 ) -> CsvLog:
     """Read line by line: mid-file headers, a cut last line, text cells, with line numbers."""
     text = read_log_text(path)
@@ -240,7 +256,9 @@ def _read_carefully(
                 f"the header changes at line {start + 1} ({change or 'same columns'}; a resumed "
                 "or appended log): each part was read with its own header"
             )
-    log = _from_segments(path, segments, truncated=truncated, index_as_epoch=index_as_epoch)
+    log = _from_segments(
+        path, segments, truncated=truncated, index_as_epoch=index_as_epoch, names=names
+    )
     log.warnings[:0] = warnings
     return log
 
@@ -261,6 +279,7 @@ def _from_segments(
     *,
     truncated: bool,
     index_as_epoch: bool = False,
+    names: Callable[[Sequence[str]], Mapping[str, tuple[str, str]]] | None = None,
 ) -> CsvLog:
     parts: list[LoggedValues] = []
     warnings: list[str] = []
@@ -297,40 +316,42 @@ def _from_segments(
                 f"{first_line + 1 + int(np.flatnonzero(~present_rows)[0])})"
             )
         positions = {step_col, epoch_col, wall_col, split_col}
-        names, numbers, present = [], [], []
+        metrics, numbers, present = [], [], []
         for column in columns:
             if column in positions:
                 continue
             read = _numbers(frame[column], column, first_line, text_cells)
             if read is None:
                 continue  # a text column (a run name...): not a metric
-            names.append(column)
+            metrics.append(column)
             numbers.append(read[0])
             present.append(read[1])
         rows += len(frame)
-        if not names:
+        if not metrics:
             continue
         # Put the columns in the order the scalars frame sorts curves (split, then
         # metric): then row-major order is usually that order already, and
         # tidy_scalars has nothing to move.
-        curve_of = normalise_keys(names)[0]
-        by_curve = sorted(range(len(names)), key=lambda i: curve_of[names[i]])
-        names = [names[i] for i in by_curve]
+        curve_of = normalise_keys(metrics, overrides=names(metrics) if names else None)[0]
+        by_curve = sorted(range(len(metrics)), key=lambda i: curve_of[metrics[i]])
+        metrics = [metrics[i] for i in by_curve]
         numbers = [numbers[i] for i in by_curve]
         present = [present[i] for i in by_curve]
         # Row-major order over (row, column) is the order the values were logged.
-        cells = np.column_stack(present) & present_rows[:, None]
+        cells = np.column_stack(present)
+        if not present_rows.all():
+            cells &= present_rows[:, None]
         flat = np.flatnonzero(cells)
-        row, col = np.divmod(flat, len(names))
-        keys = names
+        row, col = np.divmod(flat, len(metrics))
+        keys = metrics
         if split_col:
             # One key per (split cell, column): "val" rows of "loss" are key "val/loss".
             prefix_codes, prefixes = pd.factorize(_row_prefixes(frame[split_col]))
-            combined = prefix_codes[row] * len(names) + col
+            combined = prefix_codes[row] * len(metrics) + col
             used, col = np.unique(combined, return_inverse=True)
             keys = [
-                f"{prefixes[code // len(names)]}/{names[code % len(names)]}"
-                if prefixes[code // len(names)] else names[code % len(names)]
+                f"{prefixes[code // len(metrics)]}/{metrics[code % len(metrics)]}"
+                if prefixes[code // len(metrics)] else metrics[code % len(metrics)]
                 for code in used.tolist()
             ]
         parts.append(
@@ -371,7 +392,7 @@ def _position(
     read = _numbers(frame[name], name, first_line, text_cells)
     if read is None:
         return np.full(len(frame), np.nan)
-    return np.where(read[1], read[0], np.nan)
+    return read[0]  # NaN wherever no number is (empty, text): to_numeric's NaN
 
 
 @dataclass
@@ -412,14 +433,16 @@ def _numbers(
 
 def _steps(column: pd.Series, path: Path, name: str, first_line: int) -> np.ndarray:
     """A step column as int64; -1 marks an empty cell. Raises on a non-whole step."""
+    present = None  # every cell holds a step
     if pd.api.types.is_integer_dtype(column.dtype):
         steps = column.to_numpy(dtype=np.int64)
         wrong = steps < 0
-        present = np.ones(len(steps), dtype=bool)
     else:
         numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
         present = column.notna().to_numpy()
-        wrong = present & (~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < 0))
+        # 2**63 and more would wrap around to a negative int64 (MAX_STEP is 2**63 - 1).
+        wrong = present & (~np.isfinite(numbers) | (numbers != np.round(numbers))
+                           | (numbers < 0) | (numbers >= 2.0**63))
         steps = np.where(present & ~wrong, numbers, -1).astype(np.int64)
     if wrong.any():
         row = int(np.flatnonzero(wrong)[0])
@@ -429,7 +452,7 @@ def _steps(column: pd.Series, path: Path, name: str, first_line: int) -> np.ndar
             where=f"line {first_line + 1 + row}",
             hint="Fix that row's step",
         )
-    return np.where(present, steps, -1)
+    return steps if present is None else np.where(present, steps, -1)
 
 
 def _row_prefixes(column: pd.Series) -> np.ndarray:

@@ -20,8 +20,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from reportlib.errors import InputError
 from reportlib.ingest.logfile import (
@@ -31,6 +35,7 @@ from reportlib.ingest.logfile import (
     read_log_text,
     replace_lone_surrogates,
 )
+from reportlib.ingest.tidy import frame_from_codes
 from reportlib.metrics import normalise_key
 from reportlib.run import MAX_STEP, Run, make_scalars
 
@@ -151,14 +156,14 @@ def load(path: Path) -> Run:
     else:
         state_file, folder = path, path.parent
     state = _parse_state(state_file)
-    rows, summary, entry_warnings = _rows_from_log_history(state["log_history"], state_file)
+    scalars, summary, entry_warnings = scalars_from_log_history(state["log_history"], state_file)
     warnings.extend(entry_warnings)
 
     meta = {key: value for key, value in state.items() if key != "log_history"}
     if summary is not None:
         meta["train_summary"] = summary
     warnings.extend(_progress_warnings(meta, has_summary=summary is not None))
-    if not rows:
+    if scalars.empty:
         warnings.append(_no_values_warning(meta, entries=len(state["log_history"])))
     if path.is_dir() and state_file.parent == folder:
         warnings.extend(_stale_root_warning(folder, meta))
@@ -167,11 +172,249 @@ def load(path: Path) -> Run:
         name=folder.resolve().name,
         path=path,
         format=NAME,
-        scalars=make_scalars(rows),
+        scalars=scalars,
         meta=meta,
         warnings=warnings,
         input_files=[state_file],
     )
+
+
+def scalars_from_log_history(
+    entries: list[Any], path: Path
+) -> tuple[pd.DataFrame, dict[str, Any] | None, list[str]]:
+    """The scalars frame, the end-of-training summary and the warnings of a ``log_history``.
+
+    A log of a million entries is read column by column (all entries with the
+    same keys at once); a log with anything unusual in it (a value that is not
+    a number, a step that is not a whole number, an entry that is not an
+    object) is read entry by entry, which gives the same frame and warnings,
+    and raises the error of the first entry at fault.
+
+    Parameters
+    ----------
+    entries:
+        The parsed ``log_history`` list.
+    path:
+        The trainer_state.json, for errors.
+
+    Returns
+    -------
+    ``(scalars, summary, warnings)``: the frame of :func:`reportlib.run.make_scalars`;
+    the last end-of-training summary entry (None when there is none); what was
+    skipped or repaired.
+
+    Raises
+    ------
+    InputError
+        An entry that is not an object; a step that is not a whole number; a
+        value that is not a number (naming the entry and the key).
+    """
+    columns = _columns_from_log_history(entries, path)
+    if columns is not None:
+        return columns
+    rows, summary, warnings = _rows_from_log_history(entries, path)
+    return make_scalars(rows), summary, warnings
+
+
+def _columns_from_log_history(
+    entries: list[Any], path: Path
+) -> tuple[pd.DataFrame, dict[str, Any] | None, list[str]] | None:
+    """:func:`_rows_from_log_history`'s frame and warnings, built column-wise.
+
+    Entries are grouped by their keys (a Trainer writes a handful of entry
+    shapes: train, eval, summary); each group's values are taken key by key
+    into numpy arrays, then laid out in log order for
+    :func:`~reportlib.ingest.tidy.frame_from_codes`. Returns None when an
+    entry holds something only the entry-by-entry reader can judge (it then
+    gives the same result, or raises the error of the first entry at fault).
+    """
+    n = len(entries)
+    if not n or set(map(type, entries)) != {dict}:
+        return None
+    shape_of = list(map(tuple, entries))  # an entry's keys, in order
+    shapes = {shape: code for code, shape in enumerate(dict.fromkeys(shape_of))}
+    shape_code = np.fromiter(map(shapes.__getitem__, shape_of), dtype=np.int64, count=n)
+    del shape_of
+    by_shape = np.argsort(shape_code, kind="stable")
+    bounds = np.searchsorted(shape_code[by_shape], np.arange(len(shapes) + 1))
+    boxed = np.empty(n, dtype=object)
+    boxed[:] = entries
+
+    no_step: list[np.ndarray] = []
+    summaries: list[tuple[int, dict[str, Any]]] = []
+    entry_step = np.full(n, -1, dtype=np.int64)  # -1: no point entry (no step, or a summary)
+    entry_epoch = np.full(n, np.nan)
+    values_per_entry = np.zeros(n, dtype=np.int64)
+    # Per shape with values: (entry indices, [(key, split, metric, values, is_null)]).
+    groups: list[tuple[np.ndarray, list[tuple[str, str, str, np.ndarray, np.ndarray | None]]]] = []
+    for shape, code in shapes.items():
+        index = by_shape[bounds[code]: bounds[code + 1]]
+        group = boxed[index].tolist()
+        if "step" not in shape:
+            no_step.append(index)
+            continue
+        steps = _number_column(list(map(itemgetter("step"), group)))
+        if steps is None:
+            return None
+        numbers, missing = steps
+        if missing is not None:  # "step": null, skipped as if absent
+            no_step.append(index[missing])
+            index, numbers = index[~missing], numbers[~missing]
+            group = [entry for entry, gone in zip(group, missing.tolist(), strict=True) if not gone]
+        if not bool(np.all(np.isfinite(numbers) & (numbers == np.floor(numbers))
+                           & (numbers >= 0) & (numbers < 2.0**63))):
+            return None  # not a whole number of steps (MAX_STEP is 2**63 - 1)
+        if not len(index):
+            continue
+        epochs = np.full(len(index), np.nan)
+        if "epoch" in shape:
+            read = _number_column(list(map(itemgetter("epoch"), group)))
+            if read is None:
+                return None
+            epochs = read[0] if read[1] is None else np.where(read[1], np.nan, read[0])
+        if SUMMARY_MARKER_KEY in shape:
+            for position, entry, step, epoch in zip(
+                index.tolist(), group, numbers.tolist(), epochs.tolist(), strict=True
+            ):
+                summary: dict[str, Any] = {"step": int(step), "epoch": epoch}
+                for key, raw in entry.items():
+                    if key not in _POSITION_KEYS:
+                        try:
+                            summary[key] = _to_number(raw, path=path, where="", key=key)
+                        except InputError:
+                            return None
+                summaries.append((position, summary))
+            continue
+        entry_step[index] = numbers.astype(np.int64)
+        entry_epoch[index] = epochs
+        value_keys = [key for key in shape if key not in _POSITION_KEYS]
+        values_per_entry[index] = len(value_keys)
+        is_eval = any(normalise_key(key)[0] == "eval" for key in value_keys)
+        columns = []
+        for key in value_keys:
+            read = _number_column(list(map(itemgetter(key), group)))
+            if read is None:
+                return None
+            split, metric = normalise_key(key, default_split="eval" if is_eval else "train")
+            columns.append((key, split, metric, read[0], read[1]))
+        groups.append((index, columns))
+
+    # Lay every value out in log order: entry by entry, key by key.
+    start = np.cumsum(values_per_entry) - values_per_entry
+    total = int(values_per_entry.sum())
+    value = np.empty(total)
+    curve_id = np.empty(total, dtype=np.int64)
+    key_id = np.empty(total, dtype=np.int64)
+    null = np.zeros(total, dtype=bool)
+    curve_ids: dict[tuple[str, str], int] = {}
+    key_ids: dict[str, int] = {}
+    for index, columns in groups:
+        first = start[index]
+        for offset, (key, split, metric, numbers, missing) in enumerate(columns):
+            at = first + offset
+            value[at] = numbers
+            curve_id[at] = curve_ids.setdefault((split, metric), len(curve_ids))
+            key_id[at] = key_ids.setdefault(key, len(key_ids))
+            if missing is not None:
+                null[at] = missing
+    owner = np.repeat(np.arange(n), values_per_entry)  # the entry of each value
+    warnings: list[str] = []
+    if no_step:
+        skipped = np.sort(np.concatenate(no_step))
+        warnings.append(
+            f"{_plural(len(skipped), 'log entry', 'log entries')} without a 'step' skipped "
+            f"({_listed(f'log_history[{i}]' for i in skipped[:_MAX_LISTED + 1].tolist())})"
+        )
+    keys = list(key_ids)
+    if null.any():
+        at = np.flatnonzero(null)
+        shown = [f"log_history[{owner[i]}] '{keys[key_id[i]]}'"
+                 for i in at[:_MAX_LISTED + 1].tolist()]
+        warnings.append(f"{_plural(len(at), 'null value')} skipped ({_listed(shown)})")
+        keep = ~null
+        value, curve_id, key_id, owner = value[keep], curve_id[keep], key_id[keep], owner[keep]
+    points = np.flatnonzero(entry_step >= 0)
+    if len(points):
+        point_steps = entry_step[points]
+        latest = np.maximum.accumulate(np.concatenate(([-1], point_steps[:-1])))
+        back = np.flatnonzero(point_steps < latest)
+        if len(back):
+            shown = [f"log_history[{points[i]}] (step {point_steps[i]} after {latest[i]})"
+                     for i in back[:_MAX_LISTED + 1].tolist()]
+            warnings.append(
+                f"steps go back {_plural(len(back), 'time')} ({_listed(shown)}; a run "
+                "resumed from an earlier checkpoint?): the values are shown in step order"
+            )
+
+    # Curves numbered in sorted order; a key whose every value is null names none.
+    named = list(curve_ids)
+    held = [True] * len(named)
+    if null.any():
+        held = (np.bincount(curve_id, minlength=len(named)) > 0).tolist()
+        held_keys = np.flatnonzero(np.bincount(key_id, minlength=len(keys)))
+        renumber = np.zeros(max(len(keys), 1), dtype=np.int64)
+        renumber[held_keys] = np.arange(len(held_keys))
+        keys, key_id = [keys[i] for i in held_keys.tolist()], renumber[key_id]
+    curves = sorted(curve for curve, kept in zip(named, held, strict=True) if kept)
+    rank = np.array(
+        [curves.index(curve) if kept else 0 for curve, kept in zip(named, held, strict=True)]
+        or [0],
+        dtype=np.int64,
+    )
+    built = frame_from_codes(
+        entry_step[owner], rank[curve_id], curves, key_id, keys, value, epoch=entry_epoch[owner]
+    )
+    if len(built.replaced_steps):
+        warnings.append(
+            f"{_plural(len(built.replaced_steps), 'value')} logged twice for the same step, "
+            f"split and metric ({_step_range(built.replaced_steps)}; a resumed run, or an "
+            "evaluation repeated after training?): the later ones were kept"
+        )
+    frame = built.frame
+    non_finite = np.flatnonzero(~np.isfinite(frame["value"].to_numpy()))
+    if len(non_finite):
+        # Listed in the order their values were logged, as the entry-by-entry reader does.
+        if built.kept is not None:
+            non_finite = non_finite[np.argsort(built.kept[non_finite], kind="stable")]
+        rows = frame.iloc[non_finite[:_MAX_LISTED + 1]]
+        examples = _listed(
+            f"{split} {metric} {value} at step {step}"
+            for split, metric, value, step in zip(
+                rows["split"], rows["metric"], rows["value"].tolist(), rows["step"].tolist(),
+                strict=True,
+            )
+        )
+        warnings.append(f"NaN or infinite values kept as logged: {len(non_finite)} ({examples})")
+    summaries.sort(key=itemgetter(0))
+    summary = summaries[-1][1] if summaries else None
+    if len(summaries) > 1:
+        steps = ", ".join(str(s["step"]) for _, s in summaries)
+        warnings.append(
+            f"{len(summaries)} end-of-training summaries (steps {steps}; train() was called "
+            "more than once?): train_summary is the last one"
+        )
+    return frame, summary, warnings
+
+
+def _number_column(raw: list[Any]) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Logged values as float64 and where they are null (None if none is).
+
+    Returns None when a value is not an int, a float or null (text, a
+    boolean, an object...) or an int too large for a float: the entry-by-entry
+    reader judges those.
+    """
+    kinds = set(map(type, raw))
+    try:
+        if kinds <= {float, int}:
+            return np.fromiter(raw, dtype=np.float64, count=len(raw)), None
+        if kinds <= {float, int, type(None)}:
+            missing = np.fromiter((item is None for item in raw), dtype=bool, count=len(raw))
+            numbers = np.array([math.nan if item is None else item for item in raw],
+                               dtype=np.float64)
+            return numbers, missing
+    except OverflowError:
+        return None
+    return None
 
 
 def _checkpoint_state_files(folder: Path) -> list[tuple[int, Path]]:

@@ -16,6 +16,7 @@ appends to the file (see :mod:`.csv_log`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -125,12 +126,9 @@ def load(path: Path) -> Run:
             )
     else:
         metrics = path
-    log = read_csv_log(metrics)
+    log = read_csv_log(metrics, names=_lr_monitor_names)
     warnings.extend(log.warnings)
-    names = {key: ("train", "learning_rate") for key in log.logged.keys if _LR_MONITOR.match(key)}
-    if len(names) > 1:  # several optimizers or param groups: keep their own names
-        names = {}
-    scalars, tidy_warnings = tidy_scalars(log.logged, names=names)
+    scalars, tidy_warnings = tidy_scalars(log.logged, names=_lr_monitor_names(log.logged.keys))
     warnings.extend(tidy_warnings)
     meta: dict[str, object] = {"columns": log.columns}
     input_files = [metrics]
@@ -155,6 +153,15 @@ def load(path: Path) -> Run:
         warnings=warnings,
         input_files=input_files,
     )
+
+
+def _lr_monitor_names(keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """``{"lr-Adam": ("train", "learning_rate")}`` for LearningRateMonitor's one name.
+
+    Several (optimizers or param groups) keep their own names.
+    """
+    names = {key: ("train", "learning_rate") for key in keys if _LR_MONITOR.match(key)}
+    return names if len(names) == 1 else {}
 
 
 def _is_lightning_csv(path: Path) -> bool:

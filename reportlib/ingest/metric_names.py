@@ -135,7 +135,8 @@ def apply_metric_names(run: Run, folder: Path) -> None:
         )
     if not set(names) & logged_names:
         return
-    frame = scalars.copy()
+    # As text while renaming: a target may be a name the log never wrote (a new category).
+    frame = scalars.astype({"split": str, "metric": str})
     mapped = frame["source_key"].isin(list(names)).to_numpy()
     targets = [names[key] for key in frame.loc[mapped, "source_key"]]
     frame.loc[mapped, "split"] = [split for split, _ in targets]
@@ -153,4 +154,5 @@ def apply_metric_names(run: Run, folder: Path) -> None:
             f"had ({step_range(steps)}): the values of the mapped names were kept"
         )
         frame = frame.loc[~replaced].drop(columns="_mapped")
-    run.scalars = frame.sort_values(position, kind="stable").reset_index(drop=True)
+    run.scalars = (frame.sort_values(position, kind="stable").reset_index(drop=True)
+                   .astype({"split": "category", "metric": "category"}))

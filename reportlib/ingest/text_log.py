@@ -320,6 +320,16 @@ def user_preset(folder: Path) -> Preset | None:
                 where=item_where,
                 hint="Fix the pattern; test it with Python's re module",
             ) from exc
+        if _nested_repetition(regex):
+            # A run folder is not always the user's own: its run.yaml must not hang reportlib.
+            raise InputError(
+                "repeats a part that itself repeats, as in (a+)+: on a line that almost "
+                "matches, such a pattern can run for hours",
+                path=path,
+                where=item_where,
+                hint="Make the inner repetition possessive (a++) or atomic ((?>a+)), or "
+                "drop one of the two",
+            )
         if not set(compiled.groupindex) - {"step", "epoch"}:
             raise InputError(
                 "has no named group for a value (only step/epoch)",
@@ -332,6 +342,50 @@ def user_preset(folder: Path) -> Preset | None:
 
 
 # --- internals -----------------------------------------------------------------------------
+
+
+def _nested_repetition(regex: str) -> bool:
+    """Whether ``regex`` repeats without bound (``+``, ``*``, ``{2,}``) a part holding another
+    unbounded repeat.
+
+    That shape, ``(a+)+``, backtracks exponentially on a line that almost matches
+    (the classic ReDoS); possessive and atomic repeats cannot backtrack and are
+    allowed. Alternations of overlapping branches (``(a|a)+``) are not caught.
+    """
+    try:
+        from re import _constants as constants
+        from re import _parser as parser
+    except ImportError:  # another Python's internals: skip the check rather than fail
+        return False
+    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT}
+    stops = {getattr(constants, "POSSESSIVE_REPEAT", None), getattr(constants, "ATOMIC_GROUP",
+                                                                   None)}
+
+    def walk(items: object, inside_repeat: bool) -> bool:
+        for op, av in items:
+            if op in stops:
+                continue
+            if op in repeats:
+                low, high, body = av
+                unbounded = high is constants.MAXREPEAT
+                if unbounded and inside_repeat:
+                    return True
+                if walk(body, inside_repeat or unbounded):
+                    return True
+                continue
+            for part in av if isinstance(av, (tuple, list)) else ():
+                if isinstance(part, parser.SubPattern) and walk(part, inside_repeat):
+                    return True
+                if isinstance(part, list) and any(
+                        isinstance(x, parser.SubPattern) and walk(x, inside_repeat)
+                        for x in part):
+                    return True
+        return False
+
+    try:
+        return walk(parser.parse(regex), False)
+    except Exception:  # noqa: BLE001 - a parser we do not own: never fail a valid pattern
+        return False
 
 
 def _find_log_file(folder: Path) -> Path | None:

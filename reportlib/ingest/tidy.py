@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reportlib.errors import ParameterError
 from reportlib.metrics import normalise_key, normalise_keys
 from reportlib.run import SCALAR_COLUMNS
 
@@ -123,7 +124,7 @@ def tidy_scalars(
     values are NaN or infinite.
     """
     keys = list(logged.keys)
-    code = np.asarray(logged.key, dtype=np.int64)
+    code = _int_codes(logged.key)
     if keys:
         # Only names that hold values count (a name with none cannot collide).
         used = np.flatnonzero(np.bincount(code, minlength=len(keys)))
@@ -134,13 +135,96 @@ def tidy_scalars(
     mapping, warnings = normalise_keys(keys, default_split, overrides=names)
     # Curves numbered in (split, metric) order, so sorting by number sorts by name.
     curves = sorted(set(mapping.values()))
-    curve_of_key = np.array([curves.index(mapping[k]) for k in keys] or [0], dtype=np.int64)
-    n = len(logged)
-    step = np.asarray(logged.step, dtype=np.int64)
-    value = np.asarray(logged.value, dtype=np.float64)
-    curve = curve_of_key[code] if n else code
+    number = {curve: i for i, curve in enumerate(curves)}
+    curve_of_key = _small_codes([number[mapping[k]] for k in keys], len(curves))
+    built = frame_from_codes(
+        np.asarray(logged.step, dtype=np.int64),
+        curve_of_key[code] if len(logged) else code,
+        curves,
+        code,
+        keys,
+        np.asarray(logged.value, dtype=np.float64),
+        epoch=logged.epoch,
+        wall_time=logged.wall_time,
+    )
+    if len(built.replaced_steps):
+        warnings.append(
+            _replaced_warning(built.replaced_steps, built.replaced_curves, built.curves)
+        )
+    frame = built.frame
+    non_finite = ~np.isfinite(frame["value"].to_numpy())
+    if non_finite.any():
+        warnings.append(_non_finite_warning(frame[non_finite]))
+    return frame, warnings
 
+
+@dataclass(frozen=True)
+class TidyFrame:
+    """What :func:`frame_from_codes` built, and what it replaced on the way.
+
+    ``kept`` holds, for each row of ``frame``, the position of its value in the
+    input (None when row ``i`` is value ``i``: nothing moved or was dropped).
+    ``replaced_steps`` and ``replaced_curves`` (codes into ``curves``) describe
+    the values dropped because a later one has the same step and curve.
+    """
+
+    frame: pd.DataFrame
+    kept: np.ndarray | None
+    replaced_steps: np.ndarray
+    replaced_curves: np.ndarray
+    curves: list[tuple[str, str]]
+
+
+def frame_from_codes(
+    step: np.ndarray,
+    curve: np.ndarray,
+    curves: Sequence[tuple[str, str]],
+    key: np.ndarray,
+    keys: Sequence[str],
+    value: np.ndarray,
+    *,
+    epoch: np.ndarray | None = None,
+    wall_time: np.ndarray | None = None,
+) -> TidyFrame:
+    """Build the ``scalars`` frame from parallel arrays of values in log order.
+
+    The column-wise core of :func:`tidy_scalars`, for a format that names its
+    curves itself (``hf_trainer``: a key's split depends on its log entry).
+
+    Parameters
+    ----------
+    step, value:
+        One entry per value (int64, float64), in the order the log wrote them.
+    curve:
+        Codes into ``curves``, the ``(split, metric)`` pairs in sorted order
+        (then sorting by code sorts by split, then metric).
+    key:
+        Codes into ``keys``, the names as the log wrote them.
+    epoch, wall_time:
+        Parallel float arrays, or None when the log does not record them (NaN).
+
+    Returns
+    -------
+    A :class:`TidyFrame`: the frame has the columns and dtypes of
+    :func:`reportlib.run.make_scalars` (categorical names, no unused
+    category), sorted by step, split then metric; of values logged again for
+    the same step and curve, the later one is kept.
+
+    Raises
+    ------
+    ParameterError
+        ``curves`` are not distinct pairs in sorted order.
+    """
+    curves = list(curves)
+    if curves != sorted(set(curves)):
+        raise ParameterError(
+            f"curves must be distinct (split, metric) pairs in sorted order; got {curves[:5]!r}"
+        )
+    n = len(step)
+    step = np.asarray(step, dtype=np.int64)
+    curve, code = _int_codes(curve), _int_codes(key)
     position = _position_key(step, curve, len(curves))
+    replaced_steps = replaced_curves = np.zeros(0, dtype=np.int64)
     if position is not None and (n < 2 or bool(np.all(position[1:] > position[:-1]))):
         keep = None  # already in (step, curve) order, no pair twice: nothing to move
     else:
@@ -152,8 +236,7 @@ def tidy_scalars(
         # Equal (step, curve) pairs stay in log order: all but the last of each are replaced.
         replaced = np.zeros(n, dtype=bool)
         replaced[:-1] = (s_step[:-1] == s_step[1:]) & (s_curve[:-1] == s_curve[1:])
-        if replaced.any():
-            warnings.append(_replaced_warning(s_step[replaced], s_curve[replaced], curves))
+        replaced_steps, replaced_curves = s_step[replaced], s_curve[replaced]
         keep = order[~replaced]
 
     def kept(column: np.ndarray | None) -> np.ndarray:
@@ -163,23 +246,35 @@ def tidy_scalars(
         return column if keep is None else column[keep]
 
     kept_curve = curve if keep is None else curve[keep]
+    kept_code = code if keep is None else code[keep]
+    # Categories sorted like make_scalars' astype("category") (Python's order of
+    # str); codes as small ints, looked up per curve or key, never per row.
+    split_names = sorted({split for split, _ in curves})
+    metric_names = sorted({metric for _, metric in curves})
+    split_of = _small_codes([split_names.index(split) for split, _ in curves], len(split_names))
+    metric_of = _small_codes([metric_names.index(metric) for _, metric in curves],
+                             len(metric_names))
+    keys = list(keys)
+    held = range(len(keys))
+    if keep is not None and len(keys):  # a name whose every value was replaced is gone
+        held = np.flatnonzero(np.bincount(kept_code, minlength=len(keys))).tolist()
+    key_order = sorted(held, key=keys.__getitem__)
+    key_rank = np.zeros(max(len(keys), 1), dtype=_small_int(len(key_order)))
+    key_rank[key_order] = np.arange(len(key_order))
     frame = pd.DataFrame(
         {
             "step": step if keep is None else step[keep],
-            "epoch": kept(logged.epoch),
-            "split": _labels([c[0] for c in curves], kept_curve),
-            "metric": _labels([c[1] for c in curves], kept_curve),
+            "epoch": kept(epoch),
+            "split": _categorical(split_names, split_of[kept_curve]),
+            "metric": _categorical(metric_names, metric_of[kept_curve]),
             "value": kept(value),
-            "wall_time": kept(logged.wall_time),
-            "source_key": _labels(keys, code if keep is None else code[keep]),
+            "wall_time": kept(wall_time),
+            "source_key": _categorical([keys[i] for i in key_order], key_rank[kept_code]),
         },
         columns=list(SCALAR_COLUMNS),
         copy=False,
     )
-    non_finite = ~np.isfinite(frame["value"].to_numpy())
-    if non_finite.any():
-        warnings.append(_non_finite_warning(frame[non_finite]))
-    return frame, warnings
+    return TidyFrame(frame, keep, replaced_steps, replaced_curves, curves)
 
 
 def epoch_to_column(logged: LoggedValues) -> LoggedValues:
@@ -300,15 +395,37 @@ def _position_key(step: np.ndarray, curve: np.ndarray, curves: int) -> np.ndarra
     span = max(abs(int(step.min())), abs(int(step.max()))) + 1
     if span * max(curves, 1) >= 2**62:
         return None
-    return step * max(curves, 1) + curve
+    position = step * max(curves, 1)
+    position += curve
+    return position
 
 
-def _labels(names: list[str], codes: np.ndarray) -> pd.Series:
-    """``names[codes]`` as a Series of the dtype make_scalars gives ("str" under pandas 3)."""
-    if not len(codes):
-        return pd.Series([], dtype=object)
-    # Taking from a small string array skips re-validating millions of strings.
-    return pd.Series(pd.array(names, dtype=_STR_DTYPE).take(codes))
+def _categorical(categories: list[str], codes: np.ndarray) -> pd.Categorical:
+    """A categorical of str from codes into ``categories`` (sorted, each one used).
+
+    A million rows of a few names cost a million small ints, not a million
+    strings, and every later ``==`` or ``unique`` on them works on the ints.
+    """
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=_STR_DTYPE))
+
+
+def _small_int(count: int) -> type[np.signedinteger]:
+    """The smallest signed int type of a categorical's codes for ``count`` categories."""
+    for kind in (np.int8, np.int16, np.int32):
+        if count < np.iinfo(kind).max:
+            return kind
+    return np.int64
+
+
+def _small_codes(codes: list[int], count: int) -> np.ndarray:
+    """``codes`` (into ``count`` categories) as an array of :func:`_small_int`; [0] if empty."""
+    return np.array(codes or [0], dtype=_small_int(count))
+
+
+def _int_codes(codes: np.ndarray | Sequence[int]) -> np.ndarray:
+    """``codes`` as an array of ints, of whatever int type they are (small ones stay small)."""
+    codes = np.asarray(codes)
+    return codes if codes.dtype.kind in "iu" else codes.astype(np.int64)
 
 
 def _or_nan(column: np.ndarray | None, n: int) -> np.ndarray:

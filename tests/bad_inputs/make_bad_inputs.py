@@ -226,7 +226,8 @@ def masked_crc(data: bytes) -> int:
 def tfrecord(data: bytes) -> bytes:
     """One TFRecord: length, masked CRC of the length, data, masked CRC of the data."""
     length = struct.pack("<Q", len(data))
-    return length + struct.pack("<I", masked_crc(length)) + data + struct.pack("<I", masked_crc(data))
+    return (length + struct.pack("<I", masked_crc(length)) + data
+            + struct.pack("<I", masked_crc(data)))
 
 
 def scalar_event(step: int, tag: str, value: float, wall_time: float) -> bytes:
@@ -314,7 +315,8 @@ def _empty(c: _Corpus) -> None:
     c.add("empty_folder", "empty", {}, outcome="error", pattern=NOT_RECOGNISED,
           description="a run folder with nothing in it")
     c.state("empty_log_history", "empty", trainer_state([]), outcome="report",
-            pattern=r"no logged values", description="log_history is [] (logging_steps > max_steps)")
+            pattern=r"no logged values",
+            description="log_history is [] (logging_steps > max_steps)")
     c.state("empty_run_yaml", "empty", trainer_state(healthy_log()), outcome="report",
             pattern=r"run\.yaml is empty", extra={"run.yaml": ""},
             description="an empty run.yaml beside a good log", culprit="run.yaml")
@@ -544,7 +546,8 @@ def _types(c: _Corpus) -> None:
         ("yaml_seed_is_text", "seed: abc\n", r"key 'seed'.*not a whole number"),
         ("yaml_size_negative", "dataset: {name: x, size: -5}\n", r"key 'dataset.size'"),
         ("yaml_is_list", "- a\n- b\n", r"is a YAML list, not a mapping"),
-        ("yaml_invalid", "title: [unclosed\nnotes: x\n", r"line \d+, column \d+: is not valid YAML"),
+        ("yaml_invalid", "title: [unclosed\nnotes: x\n",
+         r"line \d+, column \d+: is not valid YAML"),
         ("yaml_python_tag", "title: !!python/object/apply:os.system ['true']\n",
          r"is not valid YAML"),
     ]
@@ -706,6 +709,10 @@ def _long_lines(c: _Corpus) -> None:
     c.state("huge_run_yaml_note", "long_lines", trainer_state(healthy_log()), outcome="report",
             pattern="", extra={"run.yaml": "notes: '" + "word " * 200_000 + "'\n"},
             culprit="run.yaml", description="a 1 MB note in run.yaml")
+    c.add("jsonl_int64_overflow_step", "non_finite",
+          {"trainer_log.jsonl": jsonl_log(3) + '{"step": 9223372036854775808, "loss": 1.0}\n'},
+          target="trainer_log.jsonl", outcome="error", pattern=r"line 4: 'step' is",
+          needs_format="jsonl", description="a JSON-lines step beyond int64 (2**63)")
     lines = jsonl_log(5) + json.dumps({"step": 6, "loss": 1.0, "note": "n" * 2_000_000}) + "\n"
     c.add("jsonl_huge_line", "long_lines", {"trainer_log.jsonl": lines},
           target="trainer_log.jsonl", outcome="either", pattern="", needs_format="jsonl",
@@ -727,8 +734,9 @@ def _nesting(c: _Corpus) -> None:
     c.state("yaml_self_reference", "nesting", trainer_state(healthy_log()), outcome="error",
             pattern=r"contains itself", extra={"run.yaml": "x: &loop [*loop]\n"},
             culprit="run.yaml", description="a run.yaml value that contains itself (alias cycle)")
+    levels = zip("abcdefgh", "bcdefghi", strict=True)
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
+        f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in levels)
     c.state("yaml_alias_bomb", "nesting", trainer_state(healthy_log()), outcome="error",
             pattern=r"more than [\d,]+ values", extra={"run.yaml": bomb}, culprit="run.yaml",
             description="a 'billion laughs' run.yaml (9 levels of 9 aliases)")
@@ -736,6 +744,16 @@ def _nesting(c: _Corpus) -> None:
           {"trainer_log.jsonl": jsonl_log(3) + deep + "\n"}, target="trainer_log.jsonl",
           outcome="either", pattern=r"too deeply|nested|not (a JSON object|valid)|skipped",
           needs_format="jsonl", description="a JSON-lines log with a line nested 100,000 deep")
+
+
+def _redos(c: _Corpus) -> None:
+    lines = "".join(f"{step} aaaa{step}\n" for step in range(1, 4)) + "1 " + "a" * 40 + "b\n"
+    c.add("text_log_exponential_pattern", "regex_dos",
+          {"train.log": lines,
+           "run.yaml": "text_log:\n  patterns:\n    - '^(?P<step>\\d+) (a+)+(?P<loss>\\d+)$'\n"},
+          target="train.log", outcome="error", needs_format="text_log",
+          pattern=r"repeats a part that itself repeats|" + NOT_RECOGNISED,
+          description="a run.yaml line pattern (a+)+ that backtracks for hours on 'aaa...b'")
 
 
 def _filesystem(c: _Corpus) -> None:
@@ -789,6 +807,7 @@ KINDS: dict[str, Callable[[_Corpus], None]] = {
     "encoding": _encoding,
     "long_lines": _long_lines,
     "nesting": _nesting,
+    "regex_dos": _redos,
     "filesystem": _filesystem,
 }
 
