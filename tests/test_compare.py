@@ -233,3 +233,13 @@ def test_build_comparison_checks_smoothing(example_run, overfit_run, tmp_path):
     with pytest.raises(ParameterError, match=r"smoothing must be in \[0, 1\)"):
         build_comparison([example_run, overfit_run], tmp_path, smoothing=1.0)
     assert not (tmp_path / "compare").exists()
+
+
+def test_comparison_notes_are_escaped():
+    from reportlib.present.compare import comparison_footer_markdown
+
+    text = comparison_footer_markdown(["<script>alert(1)</script>: could not be scored"],
+                                      version="0.1.0", smoothing=0.6)
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "smoothing=0.6" in text
+    assert "Every run" in comparison_footer_markdown([], version="0.1.0", smoothing=0.6)

@@ -223,9 +223,20 @@ def render_comparison(comparison: RunComparison) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def comparison_footer_markdown(notes: Sequence[str], *, version: str, smoothing: float) -> str:
+    """The comparison's notes (escaped: they quote run names and errors) and its footer."""
+    lines = [f"- {escape_inline(note)}" for note in notes]
+    if not lines:
+        lines = ["Every run with prediction files was scored."]
+    return "\n".join([*lines, "", "---", "",
+                      f"<small>Made by reportlib {escape_inline(version)} · "
+                      f"smoothing={smoothing:g}</small>"])
+
+
 __all__ = [
     "RUN_PALETTE",
     "best_checkpoints_table",
+    "comparison_footer_markdown",
     "comparison_header_markdown",
     "plot_compare_curves",
     "render_comparison",

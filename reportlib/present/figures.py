@@ -312,6 +312,6 @@ def _mark_epochs(ax: Axes, run: Any) -> None:
 
 
 __all__ = [
-    "PANELS", "downsample_indices", "epoch_boundaries", "plot_chrf_intervals", "plot_curve", "plot_learning_curves",
-    "plot_sample_distributions",
+    "PANELS", "downsample_indices", "epoch_boundaries", "plot_chrf_intervals", "plot_curve",
+    "plot_learning_curves", "plot_sample_distributions",
 ]
