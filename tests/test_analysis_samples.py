@@ -198,3 +198,20 @@ def test_run_yaml_direction_overrides_reach_the_analysis(tmp_path):
     told = analyze_run(load_run(folder))
     curve = told.curves[("eval", "ap")]
     assert curve.higher_is_better is True and curve.best == 0.6 and curve.best_step == 20
+
+
+@pytest.mark.parametrize(
+    ("text", "shown_lines", "note"),
+    [
+        ("a\nb", 2, None),
+        ("\n" * 200, 24, "177 more lines"),
+        ("x" * 5000, 1, "3500 more characters"),
+    ],
+)
+def test_gallery_cells_are_cut_to_a_readable_size(text, shown_lines, note):
+    from reportlib.present.samples import _cut
+
+    cut = _cut(text)
+    body = cut.split("\n…")[0]
+    assert body.count("\n") + 1 == shown_lines
+    assert (note in cut) if note else cut == text

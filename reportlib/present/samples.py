@@ -24,6 +24,9 @@ from reportlib.formatting import format_number
 DEFAULT_LANGUAGE = "python"
 #: Longest text shown per cell; longer outputs are cut (the files hold them whole).
 MAX_CHARS = 1500
+#: Most lines shown per cell: a degenerate output of many blank or repeated lines
+#: would otherwise fill pages of the report (and of its PDF) with nothing.
+MAX_LINES = 24
 
 _FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style="default")
 
@@ -45,8 +48,20 @@ def highlight_code(text: str, language: str = DEFAULT_LANGUAGE) -> str:
         lexer = get_lexer_by_name(language)
     except ClassNotFound:
         lexer = TextLexer()
-    shown = text if len(text) <= MAX_CHARS else text[:MAX_CHARS] + "\n… (cut)"
-    return highlight(shown, lexer, _FORMATTER)
+    return highlight(_cut(text), lexer, _FORMATTER)
+
+
+def _cut(text: str) -> str:
+    """``text`` cut to :data:`MAX_CHARS` and :data:`MAX_LINES`, saying how much was left out."""
+    lines = text[:MAX_CHARS].split("\n")
+    shown = "\n".join(lines[:MAX_LINES])
+    hidden_lines = text.count("\n") - shown.count("\n")
+    if len(shown) < len(text):
+        if hidden_lines:
+            shown += f"\n… ({hidden_lines} more lines)"
+        else:
+            shown += f"\n… ({len(text) - len(shown)} more characters)"
+    return shown
 
 
 def sample_gallery_html(
