@@ -8,16 +8,16 @@ columns of :data:`SCALAR_COLUMNS`:
     the optimizer step the value was logged at;
 ``epoch`` (float64)
     the (fractional) epoch, NaN when the log does not say;
-``split`` (str)
+``split`` (categorical of str)
     ``"train"`` or ``"eval"``;
-``metric`` (str)
+``metric`` (categorical of str)
     the normalised name (``"loss"``, ``"chrf"``, ``"learning_rate"``,
     ``"grad_norm"``...), see :mod:`reportlib.metrics`;
 ``value`` (float64)
     the value; NaN and inf are kept, never dropped;
 ``wall_time`` (float64)
     seconds (Unix time or since start), NaN when unknown;
-``source_key`` (str)
+``source_key`` (categorical of str)
     the name as the log wrote it (``"eval_loss"``, ``"val_loss_epoch"``).
 
 Train and eval rows may share a step: never merge rows by step.

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from reportlib.errors import InputError, ReportlibError
 from reportlib.ingest import hf_trainer
+from reportlib.run import make_scalars
 
 DATA = Path(__file__).parent / "data" / "hf"
 
@@ -557,3 +560,124 @@ def test_detect_folders_by_layout(tmp_path: Path, layout: list[str], expected: b
 @pytest.mark.parametrize("name", ALL_FILES)
 def test_every_corpus_file_is_detected(name: str) -> None:
     assert hf_trainer.detect(DATA / name)
+
+
+# --- the column-wise reader against the entry-by-entry one -----------------------------------
+# scalars_from_log_history reads a clean log column by column and falls back to
+# the entry-by-entry reader (_rows_from_log_history + make_scalars) for anything
+# else; both must give the same frame, summary and warnings.
+
+
+def both_readers(entries: list) -> tuple[tuple, tuple]:
+    """(column-wise result, entry-by-entry result) for one log_history."""
+    fast = hf_trainer._columns_from_log_history(entries, Path("trainer_state.json"))
+    assert fast is not None, "the column-wise reader fell back"
+    rows, summary, warnings = hf_trainer._rows_from_log_history(entries, Path("trainer_state.json"))
+    return fast, (make_scalars(rows), summary, warnings)
+
+
+def assert_same_result(fast: tuple, slow: tuple) -> None:
+    pd.testing.assert_frame_equal(fast[0], slow[0])
+    assert repr(fast[1]) == repr(slow[1])  # repr: NaN epochs compare equal
+    assert fast[2] == slow[2]
+
+
+@pytest.mark.parametrize("name", [n for n in ALL_FILES if raw_state(n)["log_history"]])
+def test_column_wise_reader_equals_entry_by_entry_on_the_corpus(name: str) -> None:
+    assert_same_result(*both_readers(raw_state(name)["log_history"]))
+
+
+NAN, INF = math.nan, math.inf
+ODD_LOGS = {
+    "nulls, a key only null": [{"step": 1, "loss": 1.0, "grad_norm": None},
+                               {"step": 2, "loss": None, "eval_bleu": None}],
+    "no step, null step": [{"loss": 1.0}, {"step": None, "loss": 2.0}, {"step": 3, "loss": 3.0}],
+    "resumed: steps go back, values twice": [
+        *({"step": s, "loss": 10.0 + s, "epoch": s / 10} for s in (10, 20, 30, 40)),
+        *({"step": s, "loss": float(s), "epoch": s / 10} for s in (20, 30, 50)),
+    ],
+    "non-finite, listed in log order": [
+        {"step": 5, "loss": INF}, {"step": 5, "eval_loss": NAN, "eval_bleu": -INF},
+        {"step": 2, "loss": NAN}, *({"step": s, "loss": NAN} for s in range(6, 12)),
+    ],
+    "several summaries and a summary without step": [
+        {"step": 4, "loss": 1.0}, {"step": 5, "train_runtime": 1.0, "train_loss": 3.0},
+        {"train_runtime": 9.0}, {"step": 9, "train_runtime": 2.0, "train_loss": None},
+    ],
+    "unprefixed keys of an eval entry": [
+        {"step": 500, "loss": 2.0, "total_flos": 10.0},
+        {"step": 500, "eval_loss": 2.5, "total_flos": 10.0, "num_input_tokens_seen": 7},
+    ],
+    "two keys of one curve in one entry": [{"step": 1, "eval_loss": 1.0, "eval/loss": 2.0},
+                                           {"step": 2, "eval/loss": 3.0, "eval_loss": 4.0}],
+    "keys in other orders, int and float steps and epochs": [
+        {"loss": 1, "step": 1, "epoch": 0}, {"epoch": 0.5, "step": 2.0, "loss": 2.5},
+        {"step": 3, "learning_rate": 0, "loss": 1e308},
+    ],
+    "a summary marker only": [{"step": 9, "train_runtime": 2.0}],
+}
+
+
+@pytest.mark.parametrize("entries", ODD_LOGS.values(), ids=ODD_LOGS.keys())
+def test_column_wise_reader_equals_entry_by_entry_on_odd_logs(entries: list) -> None:
+    assert_same_result(*both_readers(entries))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_column_wise_reader_equals_entry_by_entry_on_random_logs(seed: int) -> None:
+    rng = random.Random(seed)
+    keys = ["loss", "eval_loss", "eval_chrf", "learning_rate", "grad_norm", "total_flos",
+            "eval/loss", "epoch", "train_runtime", "train_loss"]
+    for _ in range(50):
+        entries = []
+        for _ in range(rng.randint(1, 40)):
+            entry = {key: rng.choice([rng.random(), 1, None, NAN, INF, -INF, 0])
+                     for key in rng.sample(keys, rng.randint(0, 4))}
+            if rng.random() < 0.9:
+                entry["step"] = rng.choice([rng.randint(0, 20), None, float(rng.randint(0, 20))])
+            entries.append(dict(reversed(entry.items())) if rng.random() < 0.5 else entry)
+        assert_same_result(*both_readers(entries))
+
+
+@pytest.mark.parametrize(
+    ("entries", "match"),
+    [
+        ([{"step": 1, "loss": 1.0}, "x"], r"log_history\[1\]: is a JSON string"),
+        ([{"step": 1, "loss": True}], r"'loss' is True \(a boolean\)"),
+        ([{"step": 1, "loss": 1.0}, {"step": 2, "loss": "x"}], r"log_history\[1\]: 'loss' is the"),
+        ([{"step": 1.5, "loss": 1.0}], r"'step' is 1\.5, not a whole number"),
+        ([{"step": 2**63, "loss": 1.0}], r"not a whole number of steps"),
+        ([{"step": -1, "loss": 1.0}], r"not a whole number of steps"),
+        # The first entry at fault is named, whichever key group it is in.
+        ([{"step": 1, "eval_loss": [1]}, {"step": 2, "loss": {}}],
+         r"log_history\[0\]: 'eval_loss'"),
+        ([{"step": 1, "epoch": "x", "loss": 1.0}], r"'epoch' is the text 'x'"),
+        ([{"step": 1, "train_runtime": False}], r"'train_runtime' is False"),
+    ],
+)
+def test_odd_values_are_judged_entry_by_entry(entries: list, match: str) -> None:
+    assert hf_trainer._columns_from_log_history(entries, Path("t.json")) is None
+    with pytest.raises(InputError, match=match):
+        hf_trainer.scalars_from_log_history(entries, Path("t.json"))
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [[{"step": "20", "loss": "7.5"}], [{"step": 1, "loss": 10**400}], []],
+    ids=["numbers as text", "int too large for a float", "empty"],
+)
+def test_values_only_the_entry_reader_handles_give_its_result(entries: list) -> None:
+    assert hf_trainer._columns_from_log_history(entries, Path("t.json")) is None
+    frame, summary, warnings = hf_trainer.scalars_from_log_history(entries, Path("t.json"))
+    rows, expected_summary, expected_warnings = hf_trainer._rows_from_log_history(
+        entries, Path("t.json"))
+    pd.testing.assert_frame_equal(frame, make_scalars(rows))
+    assert (summary, warnings) == (expected_summary, expected_warnings)
+
+
+def test_a_log_of_many_key_sets_is_read_entry_by_entry() -> None:
+    """Each distinct set of keys costs the column-wise reader more than a few entries."""
+    entries = [{"step": i, f"metric_{i}": float(i)} for i in range(200)]
+    assert hf_trainer._columns_from_log_history(entries, Path("t.json")) is None
+    frame, _, warnings = hf_trainer.scalars_from_log_history(entries, Path("t.json"))
+    assert len(frame) == 200 and frame["metric"].nunique() == 200 and warnings == []

@@ -12,10 +12,13 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from reportlib.errors import InputError
-from reportlib.ingest import detect_format, lightning, load_run
+from reportlib.ingest import csv_log, detect_format, lightning, load_run
+from reportlib.ingest.tidy import tidy_scalars
+from reportlib.run import make_scalars
 
 DATA = Path(__file__).parent / "data" / "lightning"
 GPTTT = DATA / "pl_metrics_csv__BvoJa__GPTTT__lightning_logs_version_0_metrics.csv"
@@ -208,3 +211,56 @@ def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"epoch,step,train_loss\n0,1,2.5\n0,2,\xff\xfe\n")
     with pytest.raises(InputError, match=r"is not UTF-8 text"):
         lightning.load(path)
+
+
+# --- reading a big log a piece at a time gives what reading it whole gives ---------------------
+
+PIECE_CASES = {
+    "real log": GPTTT.read_text(encoding="utf-8"),
+    "rows without a step, steps going back": "epoch,step,train_loss,val_loss\n0,1,2.0,\n"
+                                             "0,,1.9,\n0,2,1.8,1.7\n0,1,1.6,\n0,3,,1.5\n",
+    "split column, wall time": "step,phase,loss,wall_time\n1,train,2.0,10.5\n1,val,2.2,11.0\n"
+                               "2,train,1.8,12.0\n2,val,,13.0\n3,train,1.7,14.0\n",
+    "header changed mid-file": "epoch,step,train_loss\n0,1,2.0\n0,2,1.9\n"
+                               "epoch,step,train_loss,val_loss\n0,2,1.85,\n1,3,1.7,1.6\n",
+}
+
+
+@pytest.mark.parametrize("text", PIECE_CASES.values(), ids=PIECE_CASES.keys())
+@pytest.mark.parametrize("piece_rows", [1, 2, 3])
+def test_reading_in_pieces_gives_the_same_run(tmp_path: Path, monkeypatch, text: str,
+                                              piece_rows: int) -> None:
+    path = write(tmp_path, text)
+    whole = load_run(path)
+    monkeypatch.setattr(csv_log, "FLATTEN_PIECE_ROWS", piece_rows)
+    pieces = load_run(path)
+    pd.testing.assert_frame_equal(pieces.scalars, whole.scalars)
+    assert pieces.warnings == whole.warnings
+
+
+@pytest.mark.parametrize("path", [GPTTT, PROBING, TURNGPT])
+def test_lr_monitor_names_only_order_the_values(path: Path) -> None:
+    """Laying values out in the order of LearningRateMonitor's name changes no row."""
+    names = lightning._lr_monitor_names
+    ordered = csv_log.read_csv_log(path, names=names).logged
+    plain = csv_log.read_csv_log(path).logged
+    frame, warnings = tidy_scalars(ordered, names=names(ordered.keys))
+    expected, expected_warnings = tidy_scalars(plain, names=names(plain.keys))
+    pd.testing.assert_frame_equal(frame, expected)
+    assert warnings == expected_warnings
+
+
+@pytest.mark.parametrize("step", ["9223372036854775808.0", "1e30"])
+def test_a_step_too_large_for_int64_is_an_error_not_a_wrapped_step(tmp_path: Path,
+                                                                   step: str) -> None:
+    path = write(tmp_path, f"epoch,step,train_loss\n0,1.0,2.0\n0,{step},1.0\n")
+    with pytest.raises(InputError, match=r"line 3: 'step' is .*, not a whole number of steps"):
+        lightning.load(path)
+
+
+@pytest.mark.parametrize("text", ["epoch,step,train_loss\n", "epoch,step,train_loss\n0,1,\n"],
+                         ids=["header only", "no value in any cell"])
+def test_a_log_without_values_gives_an_empty_frame(tmp_path: Path, text: str) -> None:
+    run = lightning.load(write(tmp_path, text, name="metrics.csv"))
+    assert run.scalars.empty and list(run.scalars.columns) == list(make_scalars().columns)
+    assert run.warnings == ["metrics.csv has no logged values"]

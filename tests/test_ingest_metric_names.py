@@ -77,3 +77,13 @@ def test_bad_values_are_one_line_errors(tmp_path: Path, run_yaml: str, pattern: 
     with pytest.raises(InputError, match=pattern) as info:
         load_run(run_folder(tmp_path, run_yaml))
     assert str(info.value).startswith(str(tmp_path / "run.yaml"))
+
+
+def test_a_name_the_log_never_wrote_becomes_a_category(tmp_path: Path) -> None:
+    """Regression: the names are categoricals; mapping to a new metric must not fail."""
+    run = load_run(run_folder(tmp_path, "metric_names: {sacrebleu: eval/zz_new}\n"))
+    for column in ("split", "metric"):
+        categories = run.scalars[column].cat.categories.tolist()
+        assert categories == sorted(set(run.scalars[column].astype(str))), column
+    assert run.scalars["step"].tolist() == [1, 1, 1, 2, 2, 2]
+    assert run.series("eval", "zz_new")["value"].tolist() == [10.0, 12.0]

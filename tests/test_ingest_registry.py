@@ -12,7 +12,7 @@ import pytest
 import reportlib
 from reportlib import ingest
 from reportlib.errors import FormatNotRecognisedError, InputError, ParameterError, PredictionsError
-from reportlib.run import Run
+from reportlib.run import Run, make_scalars
 
 DATA = Path(__file__).parent / "data" / "hf"
 KUNAL = (
@@ -233,3 +233,42 @@ def test_a_new_format_is_one_registry_entry(tmp_path: Path, monkeypatch) -> None
         match=r"formats: hf_trainer \(.*\); custom \(a file starting with CUSTOM\)\.$",
     ):
         ingest.load_run(tmp_path / "other.txt")
+
+
+# --- _make_safe: what load_run repairs for every format ----------------------------------------
+
+
+def run_with_names(names: list[str], values: list[float], *, categorical: bool) -> Run:
+    frame = make_scalars([{"step": i, "split": "eval", "metric": name, "value": value,
+                           "source_key": f"eval_{name}"}
+                          for i, (name, value) in enumerate(zip(names, values, strict=True))])
+    if not categorical:
+        frame = frame.astype({"metric": object, "source_key": object})
+    return Run(name="r", path=Path("r"), format="test", scalars=frame)
+
+
+@pytest.mark.parametrize("categorical", [True, False], ids=["categorical", "text"])
+def test_lone_surrogates_in_names_become_replacement_characters(categorical: bool) -> None:
+    # Two names that differ only in their lone surrogate repair to one name.
+    run = run_with_names(["a\ud800", "a\udc00", "b"], [1.0, 2.0, 3.0], categorical=categorical)
+    ingest._make_safe(run, Path("r"))
+    assert run.scalars["metric"].tolist() == ["a\ufffd", "a\ufffd", "b"]
+    assert run.scalars["source_key"].tolist() == ["eval_a\ufffd", "eval_a\ufffd", "eval_b"]
+    "".join(run.scalars["source_key"]).encode("utf-8")  # every name can be written now
+    if categorical:
+        assert run.scalars["metric"].cat.categories.tolist() == ["a\ufffd", "b"]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1.0, -2.0, float("nan"), float("inf")], None),
+        ([1e151, float("nan"), -1e200], "2 value(s) beyond ±1e+150 kept as logged (eval a 1e+151"),
+        ([float("-inf"), 1e150], None),
+    ],
+)
+def test_huge_values_are_said_nan_and_inf_are_not_huge(values: list, expected: str | None) -> None:
+    run = run_with_names(["a"] * len(values), values, categorical=True)
+    ingest._make_safe(run, Path("r"))
+    huge = [w for w in run.warnings if "beyond" in w]
+    assert (huge[0].startswith(expected) if expected else huge == []), huge

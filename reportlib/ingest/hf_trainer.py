@@ -35,7 +35,7 @@ from reportlib.ingest.logfile import (
     read_log_text,
     replace_lone_surrogates,
 )
-from reportlib.ingest.tidy import frame_from_codes
+from reportlib.ingest.tidy import all_finite, frame_from_codes, held_codes
 from reportlib.metrics import normalise_key
 from reportlib.run import MAX_STEP, Run, make_scalars
 
@@ -64,6 +64,12 @@ _POSITION_KEYS = frozenset({"step", "epoch"})
 
 #: How many examples (indices, steps) a warning lists before "...".
 _MAX_LISTED = 5
+
+#: The column-wise reader pays for each distinct set of keys about what the
+#: entry-by-entry one pays for three entries. A Trainer writes a handful of
+#: sets (train, eval, summary); with more than this and more than one set per
+#: four entries (a log written by hand, or by a fuzzer), entry by entry is faster.
+_MANY_SHAPES = 64
 
 _CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
 _LOG_HISTORY_KEY = re.compile(r'"log_history"\s*:')
@@ -185,10 +191,11 @@ def scalars_from_log_history(
     """The scalars frame, the end-of-training summary and the warnings of a ``log_history``.
 
     A log of a million entries is read column by column (all entries with the
-    same keys at once); a log with anything unusual in it (a value that is not
-    a number, a step that is not a whole number, an entry that is not an
-    object) is read entry by entry, which gives the same frame and warnings,
-    and raises the error of the first entry at fault.
+    same keys at once). A log with anything else in it (numbers written as
+    text, a value that is not a number, a step that is not a whole number, an
+    entry that is not an object, entries of many different key sets) is read
+    entry by entry, which gives the same frame and warnings, and raises the
+    error of the first entry at fault.
 
     Parameters
     ----------
@@ -233,6 +240,8 @@ def _columns_from_log_history(
         return None
     shape_of = list(map(tuple, entries))  # an entry's keys, in order
     shapes = {shape: code for code, shape in enumerate(dict.fromkeys(shape_of))}
+    if len(shapes) > max(_MANY_SHAPES, n // 4):
+        return None
     shape_code = np.fromiter(map(shapes.__getitem__, shape_of), dtype=np.int64, count=n)
     del shape_of
     by_shape = np.argsort(shape_code, kind="stable")
@@ -299,22 +308,20 @@ def _columns_from_log_history(
             columns.append((key, split, metric, read[0], read[1]))
         groups.append((index, columns))
 
-    # Lay every value out in log order: entry by entry, key by key.
+    # Lay every value out in log order: entry by entry, key by key; a value's
+    # code numbers its (key, split, metric).
     start = np.cumsum(values_per_entry) - values_per_entry
     total = int(values_per_entry.sum())
     value = np.empty(total)
-    curve_id = np.empty(total, dtype=np.int64)
-    key_id = np.empty(total, dtype=np.int64)
+    code = np.empty(total, dtype=np.int64)
     null = np.zeros(total, dtype=bool)
-    curve_ids: dict[tuple[str, str], int] = {}
-    key_ids: dict[str, int] = {}
+    label_ids: dict[tuple[str, str, str], int] = {}
     for index, columns in groups:
         first = start[index]
         for offset, (key, split, metric, numbers, missing) in enumerate(columns):
             at = first + offset
             value[at] = numbers
-            curve_id[at] = curve_ids.setdefault((split, metric), len(curve_ids))
-            key_id[at] = key_ids.setdefault(key, len(key_ids))
+            code[at] = label_ids.setdefault((key, split, metric), len(label_ids))
             if missing is not None:
                 null[at] = missing
     owner = np.repeat(np.arange(n), values_per_entry)  # the entry of each value
@@ -325,14 +332,19 @@ def _columns_from_log_history(
             f"{_plural(len(skipped), 'log entry', 'log entries')} without a 'step' skipped "
             f"({_listed(f'log_history[{i}]' for i in skipped[:_MAX_LISTED + 1].tolist())})"
         )
-    keys = list(key_ids)
+    labels = list(label_ids)
     if null.any():
         at = np.flatnonzero(null)
-        shown = [f"log_history[{owner[i]}] '{keys[key_id[i]]}'"
+        shown = [f"log_history[{owner[i]}] '{labels[code[i]][0]}'"
                  for i in at[:_MAX_LISTED + 1].tolist()]
         warnings.append(f"{_plural(len(at), 'null value')} skipped ({_listed(shown)})")
         keep = ~null
-        value, curve_id, key_id, owner = value[keep], curve_id[keep], key_id[keep], owner[keep]
+        value, code, owner = value[keep], code[keep], owner[keep]
+        # A key whose every value is null names no curve.
+        held = np.flatnonzero(held_codes(code, len(labels)))
+        renumber = np.zeros(max(len(labels), 1), dtype=np.int64)
+        renumber[held] = np.arange(len(held))
+        labels, code = [labels[i] for i in held.tolist()], renumber[code]
     points = np.flatnonzero(entry_step >= 0)
     if len(points):
         point_steps = entry_step[points]
@@ -346,24 +358,7 @@ def _columns_from_log_history(
                 "resumed from an earlier checkpoint?): the values are shown in step order"
             )
 
-    # Curves numbered in sorted order; a key whose every value is null names none.
-    named = list(curve_ids)
-    held = [True] * len(named)
-    if null.any():
-        held = (np.bincount(curve_id, minlength=len(named)) > 0).tolist()
-        held_keys = np.flatnonzero(np.bincount(key_id, minlength=len(keys)))
-        renumber = np.zeros(max(len(keys), 1), dtype=np.int64)
-        renumber[held_keys] = np.arange(len(held_keys))
-        keys, key_id = [keys[i] for i in held_keys.tolist()], renumber[key_id]
-    curves = sorted(curve for curve, kept in zip(named, held, strict=True) if kept)
-    rank = np.array(
-        [curves.index(curve) if kept else 0 for curve, kept in zip(named, held, strict=True)]
-        or [0],
-        dtype=np.int64,
-    )
-    built = frame_from_codes(
-        entry_step[owner], rank[curve_id], curves, key_id, keys, value, epoch=entry_epoch[owner]
-    )
+    built = frame_from_codes(entry_step[owner], code, value, labels, epoch=entry_epoch[owner])
     if len(built.replaced_steps):
         warnings.append(
             f"{_plural(len(built.replaced_steps), 'value')} logged twice for the same step, "
@@ -371,7 +366,9 @@ def _columns_from_log_history(
             "evaluation repeated after training?): the later ones were kept"
         )
     frame = built.frame
-    non_finite = np.flatnonzero(~np.isfinite(frame["value"].to_numpy()))
+    non_finite = np.zeros(0, dtype=np.int64)
+    if not all_finite(frame["value"].to_numpy()):
+        non_finite = np.flatnonzero(~np.isfinite(frame["value"].to_numpy()))
     if len(non_finite):
         # Listed in the order their values were logged, as the entry-by-entry reader does.
         if built.kept is not None:

@@ -1,8 +1,10 @@
 """From values in log order to the tidy ``scalars`` frame, column-wise.
 
-Every ingest module except ``hf_trainer`` collects what its log holds as
-parallel arrays, in the order the log wrote them (:class:`LoggedValues`), and
-:func:`tidy_scalars` turns them into the frame of :mod:`reportlib.run`:
+Every ingest module collects what its log holds as parallel arrays, in the
+order the log wrote them (:class:`LoggedValues`), and :func:`tidy_scalars`
+turns them into the frame of :mod:`reportlib.run` (``hf_trainer``, whose key
+splits depend on the log entry, names its values itself and calls its core,
+:func:`frame_from_codes`):
 
 - names are normalised with :func:`reportlib.metrics.normalise_keys`;
 - a value logged again for the same step, split and metric (a resumed run that
@@ -11,7 +13,9 @@ parallel arrays, in the order the log wrote them (:class:`LoggedValues`), and
 - NaN and inf are kept, and counted in a warning.
 
 It works on numpy arrays, never on one dict per row: a log of a million values
-must load in about the time ``pandas.read_csv`` takes to read it.
+must load in about the time ``pandas.read_csv`` takes to read it. The names
+(split, metric, source_key) are pandas categoricals: a few names, a small int
+per row.
 """
 
 from __future__ import annotations
@@ -22,12 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reportlib.errors import ParameterError
 from reportlib.metrics import normalise_key, normalise_keys
 from reportlib.run import SCALAR_COLUMNS
 
 #: How many examples (curves, values) a warning lists before "...".
 MAX_LISTED = 5
+
+#: Codes handled at a time by :func:`_recode` and :func:`held_codes`: numpy
+#: copies small-int codes as intp before indexing or counting with them, and
+#: a piece's copy (512 KiB) stays in the CPU caches.
+_RECODE_PIECE = 2**16
 
 #: The end-of-training summary the Hugging Face Trainer logs once, when
 #: ``train()`` ends (its ``speed_metrics("train", ...)`` plus ``train_loss`` and
@@ -45,7 +53,10 @@ class LoggedValues:
     ``step``, ``value`` and ``key`` are parallel arrays with one entry per
     logged value; ``key`` indexes ``keys`` (the names as the log wrote them).
     ``epoch`` and ``wall_time`` are parallel arrays too, or None when the log
-    never records them.
+    never records them. ``in_order`` is True when the reader knows the values
+    are in step order and, at one step, in key order, with no key twice at a
+    step (a CSV log whose rows' steps increase): then :func:`tidy_scalars`,
+    when its curves are in key order too, has nothing to check or move.
     """
 
     step: np.ndarray
@@ -54,6 +65,7 @@ class LoggedValues:
     keys: Sequence[str]
     epoch: np.ndarray | None = None
     wall_time: np.ndarray | None = None
+    in_order: bool = False
 
     def __len__(self) -> int:
         return len(self.step)
@@ -127,33 +139,30 @@ def tidy_scalars(
     code = _int_codes(logged.key)
     if keys:
         # Only names that hold values count (a name with none cannot collide).
-        used = np.flatnonzero(np.bincount(code, minlength=len(keys)))
+        used = np.flatnonzero(held_codes(code, len(keys)))
         if len(used) < len(keys):
             remap = np.zeros(len(keys), dtype=np.int64)
             remap[used] = np.arange(len(used))
             keys, code = [keys[i] for i in used], remap[code]
     mapping, warnings = normalise_keys(keys, default_split, overrides=names)
-    # Curves numbered in (split, metric) order, so sorting by number sorts by name.
-    curves = sorted(set(mapping.values()))
-    number = {curve: i for i, curve in enumerate(curves)}
-    curve_of_key = _small_codes([number[mapping[k]] for k in keys], len(curves))
+    labels = [(key, *mapping[key]) for key in keys]
     built = frame_from_codes(
         np.asarray(logged.step, dtype=np.int64),
-        curve_of_key[code] if len(logged) else code,
-        curves,
         code,
-        keys,
         np.asarray(logged.value, dtype=np.float64),
+        labels,
         epoch=logged.epoch,
         wall_time=logged.wall_time,
+        # Key order is curve order when the keys' curves are in sorted order too.
+        in_order=logged.in_order and _strictly_sorted([label[1:] for label in labels]),
     )
     if len(built.replaced_steps):
         warnings.append(
             _replaced_warning(built.replaced_steps, built.replaced_curves, built.curves)
         )
     frame = built.frame
-    non_finite = ~np.isfinite(frame["value"].to_numpy())
-    if non_finite.any():
+    if not all_finite(frame["value"].to_numpy()):
+        non_finite = ~np.isfinite(frame["value"].to_numpy())
         warnings.append(_non_finite_warning(frame[non_finite]))
     return frame, warnings
 
@@ -164,8 +173,9 @@ class TidyFrame:
 
     ``kept`` holds, for each row of ``frame``, the position of its value in the
     input (None when row ``i`` is value ``i``: nothing moved or was dropped).
-    ``replaced_steps`` and ``replaced_curves`` (codes into ``curves``) describe
-    the values dropped because a later one has the same step and curve.
+    ``replaced_steps`` and ``replaced_curves`` (codes into ``curves``, the
+    sorted ``(split, metric)`` pairs) describe the values dropped because a
+    later one has the same step and curve.
     """
 
     frame: pd.DataFrame
@@ -177,14 +187,13 @@ class TidyFrame:
 
 def frame_from_codes(
     step: np.ndarray,
-    curve: np.ndarray,
-    curves: Sequence[tuple[str, str]],
-    key: np.ndarray,
-    keys: Sequence[str],
+    code: np.ndarray,
     value: np.ndarray,
+    labels: Sequence[tuple[str, str, str]],
     *,
     epoch: np.ndarray | None = None,
     wall_time: np.ndarray | None = None,
+    in_order: bool = False,
 ) -> TidyFrame:
     """Build the ``scalars`` frame from parallel arrays of values in log order.
 
@@ -195,13 +204,17 @@ def frame_from_codes(
     ----------
     step, value:
         One entry per value (int64, float64), in the order the log wrote them.
-    curve:
-        Codes into ``curves``, the ``(split, metric)`` pairs in sorted order
-        (then sorting by code sorts by split, then metric).
-    key:
-        Codes into ``keys``, the names as the log wrote them.
+    code:
+        One int per value, an index into ``labels``.
+    labels:
+        What each code stands for: distinct ``(source_key, split, metric)``
+        triples, each used by some value (two may share a source key or a curve).
     epoch, wall_time:
         Parallel float arrays, or None when the log does not record them (NaN).
+    in_order:
+        True when the caller knows the values are in (step, curve) order with
+        no pair twice: nothing is checked or moved (a wrong True gives a frame
+        out of order, with those pairs twice).
 
     Returns
     -------
@@ -209,35 +222,33 @@ def frame_from_codes(
     :func:`reportlib.run.make_scalars` (categorical names, no unused
     category), sorted by step, split then metric; of values logged again for
     the same step and curve, the later one is kept.
-
-    Raises
-    ------
-    ParameterError
-        ``curves`` are not distinct pairs in sorted order.
     """
-    curves = list(curves)
-    if curves != sorted(set(curves)):
-        raise ParameterError(
-            f"curves must be distinct (split, metric) pairs in sorted order; got {curves[:5]!r}"
-        )
     n = len(step)
     step = np.asarray(step, dtype=np.int64)
-    curve, code = _int_codes(curve), _int_codes(key)
-    position = _position_key(step, curve, len(curves))
+    code = _int_codes(code)
+    curves = sorted({label[1:] for label in labels})
+    curve_of = _lookup(curves, [label[1:] for label in labels])
     replaced_steps = replaced_curves = np.zeros(0, dtype=np.int64)
-    if position is not None and (n < 2 or bool(np.all(position[1:] > position[:-1]))):
-        keep = None  # already in (step, curve) order, no pair twice: nothing to move
-    else:
-        order = (
-            np.argsort(position, kind="stable") if position is not None
-            else np.lexsort((curve, step))
-        )
-        s_step, s_curve = step[order], curve[order]
-        # Equal (step, curve) pairs stay in log order: all but the last of each are replaced.
-        replaced = np.zeros(n, dtype=bool)
-        replaced[:-1] = (s_step[:-1] == s_step[1:]) & (s_curve[:-1] == s_curve[1:])
-        replaced_steps, replaced_curves = s_step[replaced], s_curve[replaced]
-        keep = order[~replaced]
+    keep = None  # in (step, curve) order already, no pair twice: nothing to move
+    if not in_order and n > 1:
+        curve = _recode(curve_of, code)
+        position = _position_key(step, curve, len(curves))
+        if position is None or not bool(np.all(position[1:] > position[:-1])):
+            order = (
+                np.argsort(position, kind="stable") if position is not None
+                else np.lexsort((curve, step))
+            )
+            s_step, s_curve = step[order], curve[order]
+            # Equal (step, curve) pairs stay in log order: all but the last of each go.
+            replaced = np.zeros(n, dtype=bool)
+            replaced[:-1] = (s_step[:-1] == s_step[1:]) & (s_curve[:-1] == s_curve[1:])
+            replaced_steps, replaced_curves = s_step[replaced], s_curve[replaced]
+            keep = order[~replaced]
+            code = code[keep]
+            if len(replaced_steps):  # a label whose every value was replaced is gone
+                labels = [label if held else None
+                          for label, held in zip(labels, held_codes(code, len(labels)),
+                                                 strict=True)]
 
     def kept(column: np.ndarray | None) -> np.ndarray:
         if column is None:
@@ -245,36 +256,43 @@ def frame_from_codes(
         column = np.asarray(column, dtype=np.float64)
         return column if keep is None else column[keep]
 
-    kept_curve = curve if keep is None else curve[keep]
-    kept_code = code if keep is None else code[keep]
-    # Categories sorted like make_scalars' astype("category") (Python's order of
-    # str); codes as small ints, looked up per curve or key, never per row.
-    split_names = sorted({split for split, _ in curves})
-    metric_names = sorted({metric for _, metric in curves})
-    split_of = _small_codes([split_names.index(split) for split, _ in curves], len(split_names))
-    metric_of = _small_codes([metric_names.index(metric) for _, metric in curves],
-                             len(metric_names))
-    keys = list(keys)
-    held = range(len(keys))
-    if keep is not None and len(keys):  # a name whose every value was replaced is gone
-        held = np.flatnonzero(np.bincount(kept_code, minlength=len(keys))).tolist()
-    key_order = sorted(held, key=keys.__getitem__)
-    key_rank = np.zeros(max(len(keys), 1), dtype=_small_int(len(key_order)))
-    key_rank[key_order] = np.arange(len(key_order))
+    held = [label for label in labels if label is not None]
+    columns = {}
+    # Categories sorted like make_scalars' astype("category") (Python's order
+    # of str); one small-int code per value, looked up per label, not per row.
+    for column, part in (("split", 1), ("metric", 2), ("source_key", 0)):
+        categories = sorted({label[part] for label in held})
+        table = _lookup(categories, [None if label is None else label[part] for label in labels])
+        codes = code if _is_identity(table) else _recode(table, code)
+        columns[column] = _categorical(categories, codes)
     frame = pd.DataFrame(
         {
             "step": step if keep is None else step[keep],
             "epoch": kept(epoch),
-            "split": _categorical(split_names, split_of[kept_curve]),
-            "metric": _categorical(metric_names, metric_of[kept_curve]),
+            "split": columns["split"],
+            "metric": columns["metric"],
             "value": kept(value),
             "wall_time": kept(wall_time),
-            "source_key": _categorical([keys[i] for i in key_order], key_rank[kept_code]),
+            "source_key": columns["source_key"],
         },
         columns=list(SCALAR_COLUMNS),
         copy=False,
     )
     return TidyFrame(frame, keep, replaced_steps, replaced_curves, curves)
+
+
+def held_codes(codes: np.ndarray, count: int) -> np.ndarray:
+    """For each of ``count`` codes, whether it occurs in ``codes`` (a bool array)."""
+    held = np.zeros(count, dtype=bool)
+    # A piece at a time: bincount copies small-int codes as intp first.
+    for start in range(0, len(codes), _RECODE_PIECE):
+        held |= np.bincount(codes[start: start + _RECODE_PIECE], minlength=count)[:count] > 0
+    return held
+
+
+def all_finite(values: np.ndarray) -> bool:
+    """Whether no value is NaN or infinite (two reductions, no temporary array)."""
+    return not len(values) or bool(np.isfinite(values.min()) and np.isfinite(values.max()))
 
 
 def epoch_to_column(logged: LoggedValues) -> LoggedValues:
@@ -406,10 +424,11 @@ def _categorical(categories: list[str], codes: np.ndarray) -> pd.Categorical:
     A million rows of a few names cost a million small ints, not a million
     strings, and every later ``==`` or ``unique`` on them works on the ints.
     """
+    codes = codes.astype(small_int(len(categories)), copy=False)
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=_STR_DTYPE))
 
 
-def _small_int(count: int) -> type[np.signedinteger]:
+def small_int(count: int) -> type[np.signedinteger]:
     """The smallest signed int type of a categorical's codes for ``count`` categories."""
     for kind in (np.int8, np.int16, np.int32):
         if count < np.iinfo(kind).max:
@@ -417,9 +436,28 @@ def _small_int(count: int) -> type[np.signedinteger]:
     return np.int64
 
 
-def _small_codes(codes: list[int], count: int) -> np.ndarray:
-    """``codes`` (into ``count`` categories) as an array of :func:`_small_int`; [0] if empty."""
-    return np.array(codes or [0], dtype=_small_int(count))
+def _lookup(ordered: list, items: list) -> np.ndarray:
+    """The index in ``ordered`` of each of ``items`` (0 for None), as small ints."""
+    index = {item: i for i, item in enumerate(ordered)}
+    return np.array([0 if item is None else index[item] for item in items] or [0],
+                    dtype=small_int(len(ordered)))
+
+
+def _recode(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table[codes]``, a piece at a time (see :data:`_RECODE_PIECE`)."""
+    out = np.empty(len(codes), dtype=table.dtype)
+    for start in range(0, len(codes), _RECODE_PIECE):
+        stop = start + _RECODE_PIECE
+        np.take(table, codes[start:stop], out=out[start:stop], mode="clip")
+    return out
+
+
+def _is_identity(table: np.ndarray) -> bool:
+    return bool(np.array_equal(table, np.arange(len(table))))
+
+
+def _strictly_sorted(items: list) -> bool:
+    return all(a < b for a, b in zip(items, items[1:], strict=False))
 
 
 def _int_codes(codes: np.ndarray | Sequence[int]) -> np.ndarray:
