@@ -186,8 +186,15 @@ def noise_scale(values: object) -> float | None:
     finite = data[np.isfinite(data)]
     if finite.size < 3:
         return None
-    second = finite[2:] - 2.0 * finite[1:-1] + finite[:-2]
-    return float(np.median(np.abs(second)) / (MAD_TO_SIGMA * math.sqrt(6.0)))
+    # Work on values scaled to [-1, 1]: second differences of values near the
+    # float limit (1e308) would overflow to inf and turn every verdict into noise.
+    scale = float(np.max(np.abs(finite)))
+    if scale == 0.0:
+        return 0.0
+    unit = finite / scale
+    second = unit[2:] - 2.0 * unit[1:-1] + unit[:-2]
+    with np.errstate(over="ignore"):
+        return float(np.median(np.abs(second)) * scale / (MAD_TO_SIGMA * math.sqrt(6.0)))
 
 
 def trend(values: object) -> str:
