@@ -95,18 +95,20 @@ def test_unrecognised_file_lists_the_supported_formats(
 ) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
-    pattern = r"recognises this file\. Supported formats: hf_trainer \(a Hugging Face Trainer"
+    pattern = r"recognises this file\. Supported formats: hf_trainer, lightning_csv, "
     with pytest.raises(FormatNotRecognisedError, match=pattern) as info:
         ingest.load_run(path)
     assert str(info.value).startswith(str(path) + ": ")
-    assert "trainer_state.json" in str(info.value)  # the hint names what each format reads
-    assert "\n" not in str(info.value)
+    assert all(fmt.NAME in str(info.value) for fmt in ingest.FORMATS)
+    assert "reportlib inspect" in str(info.value)  # and how to force a format
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400 + len(str(path))
 
 
 def test_unrecognised_folder(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(
-        FormatNotRecognisedError, match=r"recognises this folder\. Supported formats: hf_trainer \("
+        FormatNotRecognisedError,
+        match=r"recognises this folder \(it holds notes\.txt\)\. Supported formats: hf_trainer, ",
     ):
         ingest.detect_format(tmp_path)
 
@@ -230,7 +232,7 @@ def test_a_new_format_is_one_registry_entry(tmp_path: Path, monkeypatch) -> None
     (tmp_path / "other.txt").write_text("x")
     with pytest.raises(
         FormatNotRecognisedError,
-        match=r"formats: hf_trainer \(.*\); custom \(a file starting with CUSTOM\)\.$",
+        match=r"formats: hf_trainer, .*, custom \(the README",
     ):
         ingest.load_run(tmp_path / "other.txt")
 

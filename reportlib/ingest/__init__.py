@@ -237,11 +237,16 @@ def _pick_format(path: Path) -> LogFormat:
     if path.is_file() and is_lfs_pointer(read_log_head(path, 256)):
         raise lfs_pointer_error(path)
     kind = "folder" if path.is_dir() else "file"
+    message = f"no supported training-log format recognises this {kind}"
+    if path.is_dir():
+        message += f" ({_folder_listing(path)})"
     raise FormatNotRecognisedError(
-        f"no supported training-log format recognises this {kind}",
+        message,
         path=path,
-        hint="Supported formats: "
-        + "; ".join(f"{fmt.NAME} ({fmt.DESCRIPTION})" for fmt in FORMATS),
+        # Names only: the descriptions of every format would make a screenful of one line.
+        hint="Supported formats: " + ", ".join(fmt.NAME for fmt in FORMATS)
+        + " (the README's 'What it reads' says what each reads; `reportlib inspect PATH"
+        " --format NAME` forces one)",
     )
 
 
@@ -253,3 +258,20 @@ def _format_named(name: str) -> LogFormat:
         f"log_format must be one of {', '.join(supported_formats())} (or None to detect it); "
         f"got {name!r}"
     )
+
+
+#: Entries of an unrecognised folder named in its error (more would not fit one line).
+LISTED_ENTRIES = 5
+
+
+def _folder_listing(folder: Path) -> str:
+    """What an unrecognised folder holds, for its error: a few names, then a count."""
+    try:
+        names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
+    except OSError:
+        return "its content cannot be listed"
+    if not names:
+        return "it is empty"
+    shown = ", ".join(names[:LISTED_ENTRIES])
+    more = len(names) - LISTED_ENTRIES
+    return "it holds " + shown + (f" and {more} more" if more > 0 else "")
