@@ -80,3 +80,15 @@ def test_python_dash_m_runs_the_cli():
     proc = subprocess.run([sys.executable, "-m", "reportlib", "--version"],
                           capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == f"reportlib, version {__version__}"
+
+
+def test_values_near_the_float_limit_print_no_numpy_warnings(cli, tmp_path):
+    # Generated log: losses near 1e308 overflow differences and sums in the analysis.
+    history = [{"step": i, "loss": v} for i, v in
+               enumerate([1e308, -1e308, 1.5e308, 5e307, 1e308, 2e307], start=1)]
+    history += [{"step": i, "eval_loss": v} for i, v in
+                enumerate([1e308, 1.2e308, 1.7e308, 5e307], start=1)]
+    (tmp_path / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+    result = cli.invoke(main, ["summary", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "RuntimeWarning" not in result.stderr and "overflow" not in result.stderr

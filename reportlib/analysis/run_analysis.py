@@ -260,6 +260,10 @@ def analyze_run(
 ) -> RunAnalysis:
     """Analyse a run: summarise every curve, pick the panels, run every rule.
 
+    Values near the float limit (1e308) overflow in differences and sums; numpy's
+    warnings about that are silenced here (they would print into the report),
+    since ingest already warns about such values and the results read inf.
+
     Parameters
     ----------
     run:
@@ -281,6 +285,11 @@ def analyze_run(
     reportlib.errors.ParameterError
         ``smoothing`` is not a number in [0, 1).
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _analyze_run(run, smoothing=smoothing, scores=scores)
+
+
+def _analyze_run(run: Run, *, smoothing: float, scores: ScoringResult | None) -> RunAnalysis:
     if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) \
             or not 0.0 <= float(smoothing) < 1.0:
         raise ParameterError(
