@@ -123,6 +123,27 @@ class Run:
     warnings: list[str] = field(default_factory=list)
     input_files: list[Path] = field(default_factory=list)
 
+    @classmethod
+    def from_log_file(
+        cls,
+        path: Path,
+        log_format: str,
+        scalars: pd.DataFrame,
+        *,
+        meta: dict[str, Any] | None = None,
+        warnings: list[str] | None = None,
+    ) -> Run:
+        """The run read from one log file: named after its folder, that file its only input."""
+        return cls(
+            name=path.parent.resolve().name,
+            path=path,
+            format=log_format,
+            scalars=scalars,
+            meta={} if meta is None else meta,
+            warnings=[] if warnings is None else warnings,
+            input_files=[path],
+        )
+
     def series(self, split: str, metric: str) -> pd.DataFrame:
         """The rows of one curve (``split``/``metric``), sorted by step.
 

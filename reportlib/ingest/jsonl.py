@@ -233,15 +233,7 @@ def load(path: Path) -> Run:
     warnings.extend(_progress(last_progress, meta))
     if scalars.empty:
         warnings.append("the log has no logged values (only progress records)")
-    return Run(
-        name=path.parent.resolve().name,
-        path=path,
-        format=NAME,
-        scalars=scalars,
-        meta=meta,
-        warnings=warnings,
-        input_files=[path],
-    )
+    return Run.from_log_file(path, NAME, scalars, meta=meta, warnings=warnings)
 
 
 def _looks_like_jsonl(path: Path) -> bool:

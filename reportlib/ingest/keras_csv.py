@@ -80,15 +80,7 @@ def load(path: Path) -> Run:
         meta["in_progress"] = True
     if scalars.empty:
         warnings.append("the log has no logged values")
-    return Run(
-        name=path.parent.resolve().name,
-        path=path,
-        format=NAME,
-        scalars=scalars,
-        meta=meta,
-        warnings=warnings,
-        input_files=[path],
-    )
+    return Run.from_log_file(path, NAME, scalars, meta=meta, warnings=warnings)
 
 
 def _is_keras_csv(path: Path) -> bool:

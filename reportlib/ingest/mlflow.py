@@ -248,15 +248,7 @@ def _single_metric_file(path: Path) -> Run:
         f"a single MLflow metric file, read without its run folder: one curve named "
         f"'{path.name}', no params, tags or run status"
     )
-    return Run(
-        name=path.parent.resolve().name,
-        path=path,
-        format=NAME,
-        scalars=scalars,
-        meta={},
-        warnings=warnings,
-        input_files=[path],
-    )
+    return Run.from_log_file(path, NAME, scalars, meta={}, warnings=warnings)
 
 
 def _status_warnings(meta: dict[str, Any]) -> list[str]:

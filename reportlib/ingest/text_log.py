@@ -255,15 +255,7 @@ def load(path: Path) -> Run:
             else "no line matched a preset or a run.yaml pattern: the log holds no logged values; "
             "add text_log patterns to run.yaml"
         )
-    return Run(
-        name=path.parent.resolve().name,
-        path=path,
-        format=NAME,
-        scalars=scalars,
-        meta=meta,
-        warnings=warnings,
-        input_files=[path],
-    )
+    return Run.from_log_file(path, NAME, scalars, meta=meta, warnings=warnings)
 
 
 def user_preset(folder: Path) -> Preset | None:
