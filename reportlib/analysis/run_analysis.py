@@ -160,8 +160,7 @@ def main_eval_metric(run: Run) -> tuple[str, str] | None:
     for preferred in PREFERRED_METRICS:
         if preferred in candidates:
             return ("eval", preferred)
-    overrides = run.meta.get("higher_is_better")
-    overrides = overrides if isinstance(overrides, Mapping) else None
+    overrides = _direction_overrides(run)
     for direction in (True, False, None):
         for metric in candidates:
             if higher_is_better(metric, overrides) is direction:
@@ -204,13 +203,14 @@ def evaluation_frame(run: Run) -> pd.DataFrame:
 
 
 def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(x) if math.isfinite(x) and x > 0 else None
+    x = _float_or_none(value)
+    return None if x is None else int(x)
+
+
+def _direction_overrides(run: Run) -> Mapping[str, bool] | None:
+    """run.yaml's ``higher_is_better`` (ingest puts it in meta), or None."""
+    overrides = run.meta.get("higher_is_better")
+    return overrides if isinstance(overrides, Mapping) else None
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -300,8 +300,7 @@ def _analyze_run(run: Run, *, smoothing: float, scores: ScoringResult | None) ->
     if scores is not None and scores.checkpoints:
         run = add_computed_chrf(run, scores)
         score_analysis = analyze_scores(scores, run)
-    overrides = run.meta.get("higher_is_better")  # run.yaml's say, where it has one
-    overrides = overrides if isinstance(overrides, Mapping) else None
+    overrides = _direction_overrides(run)
     curves = {
         key: summarize_curve(run.series(*key), split=key[0], metric=key[1],
                              higher_is_better=higher_is_better(key[1], overrides))
