@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from reportlib import __version__
-from reportlib.build import DEFAULT_SMOOTHING, NOTEBOOK, report_parameters
+from reportlib.build import NOTEBOOK, report_parameters
 from reportlib.errors import FormatNotRecognisedError, ParameterError, ReportlibError
 from reportlib.ingest import detect_format, load_run
 from reportlib.outputs import safe_name, write_text_atomic
 from reportlib.present.index import IndexRow, index_row, render_index
+from reportlib.present.settings import DEFAULT_SMOOTHING
 from reportlib.run import Run
 
 #: Files every report folder holds after a successful build.
@@ -246,13 +247,14 @@ def stale_reason(run: Run, report_dir: Path, *, parameters: Mapping[str, Any],
     return None
 
 
-def _build_one(path: Path, out_dir: Path, smoothing: float, pdf: bool) -> BatchItem:
+def _build_one(path: Path, out_dir: Path, smoothing: float, pdf: bool,
+               whitespace: bool = False) -> BatchItem:
     """Build one report and describe the outcome (runs in a worker process)."""
     from reportlib.build import build_report
 
     started = time.perf_counter()
     try:
-        result = build_report(path, out_dir, smoothing=smoothing, pdf=pdf)
+        result = build_report(path, out_dir, smoothing=smoothing, pdf=pdf, whitespace=whitespace)
     except ReportlibError as error:
         return BatchItem(path, "failed", message=error.one_line(),
                          seconds=time.perf_counter() - started)
@@ -274,6 +276,7 @@ def build_batch(
     force: bool = False,
     pdf: bool = False,
     smoothing: float = DEFAULT_SMOOTHING,
+    whitespace: bool = False,
     progress: bool | None = None,
     on_item: Callable[[BatchItem], None] | None = None,
 ) -> BatchResult:
@@ -293,6 +296,8 @@ def build_batch(
         Also print each report to PDF (checked once, before anything is built).
     smoothing:
         TensorBoard EMA weight in [0, 1).
+    whitespace:
+        Score chrF with whitespace counted (as :func:`reportlib.build.build_report`).
     progress:
         Show a progress bar on stderr: True, False, or None for "when stderr is a terminal".
     on_item:
@@ -334,7 +339,8 @@ def build_batch(
     planned: dict[int, BatchItem] = {}  # name and report folder of each run to build
     owners: dict[str, Path] = {}
     for number, path in enumerate(runs):
-        item = _plan(path, out_dir, owners, smoothing=smoothing, pdf=pdf, force=force)
+        item = _plan(path, out_dir, owners, smoothing=smoothing, whitespace=whitespace, pdf=pdf,
+                     force=force)
         if item.status == "built":
             todo.append((number, path))
             planned[number] = item
@@ -359,9 +365,11 @@ def build_batch(
     try:
         if workers <= 1:
             for number, path in todo:
-                finished(number, _build_one(path, out_dir, smoothing, chromium is not None))
+                finished(number, _build_one(path, out_dir, smoothing, chromium is not None,
+                                            whitespace))
         else:
-            _run_pool(todo, workers, out_dir, smoothing, chromium is not None, finished)
+            _run_pool(todo, workers, out_dir, smoothing, chromium is not None, finished,
+                      whitespace=whitespace)
     finally:
         bar.close()
 
@@ -374,8 +382,8 @@ def build_batch(
                        counts=counts)
 
 
-def _plan(path: Path, out_dir: Path, owners: dict[str, Path], *, smoothing: float, pdf: bool,
-          force: bool) -> BatchItem:
+def _plan(path: Path, out_dir: Path, owners: dict[str, Path], *, smoothing: float,
+          whitespace: bool, pdf: bool, force: bool) -> BatchItem:
     """The plan for ``path``: an item that is failed, up to date, or ``built`` (meaning: to build).
     """
     try:
@@ -393,8 +401,8 @@ def _plan(path: Path, out_dir: Path, owners: dict[str, Path], *, smoothing: floa
     to_build = BatchItem(path, "built", name=run.name, report_dir=target)
     if force:
         return to_build
-    reason = stale_reason(run, target, parameters=report_parameters(path, smoothing=smoothing),
-                          pdf=pdf)
+    parameters = report_parameters(path, smoothing=smoothing, whitespace=whitespace)
+    reason = stale_reason(run, target, parameters=parameters, pdf=pdf)
     if reason is None:
         return BatchItem(path, "up_to_date", name=run.name, report_dir=target)
     return to_build
@@ -411,7 +419,8 @@ def _input_bytes(path: Path) -> int:
 
 
 def _run_pool(todo: list[tuple[int, Path]], workers: int, out_dir: Path, smoothing: float,
-              pdf: bool, finished: Callable[[int, BatchItem], None]) -> None:
+              pdf: bool, finished: Callable[[int, BatchItem], None], *,
+              whitespace: bool = False) -> None:
     import multiprocessing
 
     # "spawn": a fresh interpreter per worker, never a fork of a process that
@@ -422,7 +431,7 @@ def _run_pool(todo: list[tuple[int, Path]], workers: int, out_dir: Path, smoothi
     ordered = sorted(todo, key=lambda item: -_input_bytes(item[1]))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: dict[Future[BatchItem], tuple[int, Path]] = {
-            pool.submit(_build_one, path, out_dir, smoothing, pdf): (number, path)
+            pool.submit(_build_one, path, out_dir, smoothing, pdf, whitespace): (number, path)
             for number, path in ordered
         }
         try:

@@ -13,6 +13,7 @@ notebook fails, its executed copy is kept as ``report.failed.ipynb`` and the
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import logging
 import os
@@ -24,24 +25,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportlib.analysis import RunAnalysis, analyze_run
-from reportlib.errors import BuildError, DependencyMissingError, InputError, ParameterError
-from reportlib.ingest import load_run
+from reportlib.analysis import RunAnalysis
+from reportlib.errors import BuildError, DependencyMissingError, InputError
 from reportlib.outputs import report_dir, temp_sibling, write_text_atomic
+from reportlib.pipeline import RunResult, analyze, save_result
 from reportlib.present.markdown import render_markdown
+from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
 from reportlib.provenance import signature
 from reportlib.run import Run
-from reportlib.scoring import score_predictions
 from reportlib.summary import summary_json
 
-#: The notebook every report is executed from (kept in the source tree, next to the package).
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "training_report.ipynb"
+
+def notebook_path(name: str) -> Path:
+    """Where the notebook ``name`` (e.g. ``"training_report.ipynb"``) is.
+
+    In a source checkout, the top-level ``notebooks/`` folder; in an installed
+    wheel, the same files shipped as the package ``reportlib.notebooks``
+    (pyproject.toml maps one onto the other, so the repository holds one copy).
+    """
+    source_tree = Path(__file__).resolve().parent.parent
+    if (source_tree / "pyproject.toml").is_file() and (source_tree / "notebooks" / name).is_file():
+        return source_tree / "notebooks" / name
+    try:
+        packaged = importlib.resources.files("reportlib.notebooks") / name
+    except ModuleNotFoundError:  # neither a checkout nor an install with the notebooks
+        return source_tree / "notebooks" / name
+    return Path(str(packaged))
+
+
+#: The notebook every report is executed from.
+NOTEBOOK = notebook_path("training_report.ipynb")
 #: reportlib's nbconvert template: JupyterLab's look without CDN scripts.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "reportlib_html"
+#: File in the staging folder that hands the parent's analysis to the notebook,
+#: so a build reads and analyses the run once (removed before the report is moved in place).
+RESULT_FILE = "analysis.pickle"
 
-#: Default smoothing weight, as TensorBoard's slider default.
-DEFAULT_SMOOTHING = 0.6
 #: Seconds one notebook cell may run before the build fails; generous, since a
 #: hung kernel must fail the build rather than hang a batch forever.
 DEFAULT_CELL_TIMEOUT = 600
@@ -71,12 +91,16 @@ class BuildResult:
 
 def report_parameters(run_dir: Path, *, smoothing: float, whitespace: bool = False
                       ) -> dict[str, Any]:
-    """The papermill parameters for the report notebook (also recorded in its footer)."""
-    if not 0.0 <= smoothing < 1.0:
-        raise ParameterError(
-            f"smoothing must be in [0, 1), got {smoothing!r}",
-            hint="use 0 for no smoothing and 0.6 for TensorBoard's default",
-        )
+    """The papermill parameters for the report notebook (also recorded in its footer).
+
+    Raises
+    ------
+    reportlib.errors.ParameterError
+        ``smoothing`` is not a number in [0, 1).
+    reportlib.errors.InputError
+        The path is not valid UTF-8.
+    """
+    smoothing = check_smoothing(smoothing)
     resolved = str(Path(run_dir).resolve())
     try:
         resolved.encode("utf-8")
@@ -132,8 +156,11 @@ def build_report(
         The notebook failed, or could not be exported or printed.
     """
     started = time.perf_counter()
-    run = load_run(run_dir)  # fail fast, before any output exists
     params = report_parameters(Path(run_dir), smoothing=smoothing, whitespace=whitespace)
+    # The one pipeline, once per build (and before any output exists, so a run that
+    # cannot be read fails fast); the notebook reads this result instead of redoing it.
+    result = analyze(run_dir, whitespace=whitespace)
+    run = result.run
     chromium = None
     if pdf:
         from reportlib.pdf import find_chromium
@@ -146,17 +173,18 @@ def build_report(
     _remove_stale_staging(target)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
     try:
-        # Scored here first: the notebook's own call then reads the same numbers from the cache.
-        scores = score_predictions(run, whitespace=whitespace)
-        analysis = analyze_run(run, smoothing=params["smoothing"], scores=scores)
-        write_summary(run, staging / "summary.json", parameters=params, analysis=analysis)
+        write_summary(result, staging / "summary.json", parameters=params)
+        handed = save_result(result, staging / RESULT_FILE)
         try:
-            executed = execute_notebook(staging, params, cell_timeout=cell_timeout,
+            executed = execute_notebook(staging, {**params, "result_file": str(handed)},
+                                        cell_timeout=cell_timeout,
                                         title=f"Training report: {run.name}")
         except BuildError as exc:
             raise _kept_failed_notebook(exc, staging, target) from exc
+        finally:
+            handed.unlink(missing_ok=True)
         html = export_html(executed, staging / "report.html")
-        write_markdown(run, analysis, staging / "report.md", parameters=params)
+        write_markdown(run, result.analysis, staging / "report.md", parameters=params)
         if chromium is not None:
             from reportlib.pdf import print_pdf
 
@@ -195,16 +223,15 @@ def _kept_failed_notebook(error: BuildError, staging: Path, target: Path) -> Bui
                       hint=error.hint)
 
 
-def write_summary(run: Run, path: Path, *, parameters: Mapping[str, Any],
-                  analysis: RunAnalysis | None = None) -> Path:
-    """Write the ``summary.json`` of ``run`` (with provenance) atomically.
+def write_summary(result: RunResult, path: Path, *, parameters: Mapping[str, Any]) -> Path:
+    """Write the ``summary.json`` of an analysed run, with the build's provenance, atomically.
 
-    ``analysis`` is computed with ``parameters["smoothing"]`` when not given.
+    It is what ``reportlib summary --json`` prints for the same run, plus the
+    ``provenance`` key (reportlib's version, the build's parameters and the
+    input files' hashes), which only a build knows.
     """
-    if analysis is None:
-        scores = score_predictions(run, whitespace=parameters.get("whitespace", False))
-        analysis = analyze_run(run, smoothing=parameters["smoothing"], scores=scores)
-    text = summary_json(run, analysis, extra={"provenance": signature(run, parameters)})
+    text = summary_json(result.run, result.analysis,
+                        extra={"provenance": signature(result.run, parameters)})
     return write_text_atomic(path, text)
 
 
@@ -238,7 +265,7 @@ def execute_notebook(
     if not source.is_file():
         raise DependencyMissingError(
             f"the notebook {source} is missing",
-            hint="install reportlib from its source tree with `pip install -e .`",
+            hint="reinstall reportlib: its notebooks ship inside the package",
         )
     final = target / f"{name}.ipynb"
     failed = target / f"{name}.failed.ipynb"
@@ -251,7 +278,8 @@ def execute_notebook(
             str(tmp),
             parameters=dict(parameters),
             progress_bar=False,
-            cwd=str(source.parent),
+            # The caller's folder: the run a build hands over may hold relative paths.
+            cwd=os.getcwd(),
             execution_timeout=cell_timeout,
             kernel_name="python3",
             # The kernel's own start-up chatter (a TCP notice) is not the user's business.

@@ -13,9 +13,9 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reportlib.analysis import DEFAULT_SMOOTHING, Finding, FindingKind, Severity, analyze_run
+from reportlib.analysis import Finding, FindingKind, Severity
 from reportlib.errors import ParameterError
-from reportlib.ingest import load_run
+from reportlib.pipeline import RunResult, analyze
 from reportlib.run import Run
 
 #: Severity names, mildest first: a severity in ``fail_on`` means "this one or worse".
@@ -103,21 +103,19 @@ class CheckResult:
 
 
 def check_run(
-    run: Run | str | os.PathLike[str],
+    run: RunResult | Run | str | os.PathLike[str],
     fail_on: str | Iterable[str] = DEFAULT_FAIL_ON,
-    *,
-    smoothing: float = DEFAULT_SMOOTHING,
 ) -> CheckResult:
-    """Analyse a run and say which of its findings match ``fail_on``.
+    """Analyse a run (:func:`reportlib.analyze`, as its report does) and say which
+    of its findings match ``fail_on``.
 
     Parameters
     ----------
     run:
-        A :class:`~reportlib.run.Run`, or a path :func:`reportlib.load_run` reads.
+        A :class:`~reportlib.pipeline.RunResult`, a :class:`~reportlib.run.Run`, or a
+        path :func:`reportlib.load_run` reads.
     fail_on:
         Kinds and severities (see :func:`parse_fail_on`); default: critical findings.
-    smoothing:
-        As for the report (it does not change the findings' verdicts, only the figure).
 
     Returns
     -------
@@ -131,11 +129,9 @@ def check_run(
         The run cannot be read.
     """
     names = parse_fail_on(fail_on)
-    if not isinstance(run, Run):
-        run = load_run(run)
-    analysis = analyze_run(run, smoothing=smoothing)
-    hits = tuple(f for f in analysis.findings if triggers(f, names))
-    return CheckResult(run.name, names, hits, len(analysis.findings))
+    result = run if isinstance(run, RunResult) else analyze(run)
+    hits = tuple(f for f in result.analysis.findings if triggers(f, names))
+    return CheckResult(result.name, names, hits, len(result.analysis.findings))
 
 
 __all__ = [

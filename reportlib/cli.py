@@ -18,6 +18,7 @@ import click
 
 from reportlib import __version__
 from reportlib.errors import ReportlibError
+from reportlib.scoring.bootstrap import DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 
 #: Exit status when one or more inputs could not be handled.
 EXIT_FAILED = 1
@@ -31,7 +32,7 @@ def _fail(error: ReportlibError) -> None:
 
 
 def _smoothing_option(func: F) -> F:
-    from reportlib.build import DEFAULT_SMOOTHING
+    from reportlib.present.settings import DEFAULT_SMOOTHING
 
     return click.option(
         "--smoothing",
@@ -39,6 +40,14 @@ def _smoothing_option(func: F) -> F:
         default=DEFAULT_SMOOTHING,
         show_default=True,
         help="TensorBoard EMA weight for the drawn curves (0 = none).",
+    )(func)
+
+
+def _whitespace_option(func: F) -> F:
+    return click.option(
+        "--whitespace", is_flag=True,
+        help="Count whitespace in chrF (sacrebleu ignores it by default: indentation "
+             "changes are then invisible).",
     )(func)
 
 
@@ -61,8 +70,9 @@ def main() -> None:
               help="Rebuild reports that are up to date too.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar on stderr.  [default: when stderr is a terminal]")
+@_whitespace_option
 def build(runs: tuple[Path, ...], out_dir: Path, smoothing: float, pdf: bool,
-          jobs: int | None, force: bool, progress: bool | None) -> None:
+          jobs: int | None, force: bool, progress: bool | None, whitespace: bool) -> None:
     """Build the report of each run (a run folder, a log file, or a folder of runs).
 
     Writes OUT_DIR/<run>/report.html, report.md, report.ipynb and summary.json
@@ -88,7 +98,7 @@ def build(runs: tuple[Path, ...], out_dir: Path, smoothing: float, pdf: bool,
 
     try:
         result = build_batch(runs, out_dir, jobs=jobs, force=force, pdf=pdf, smoothing=smoothing,
-                             progress=progress, on_item=show)
+                             whitespace=whitespace, progress=progress, on_item=show)
     except ReportlibError as error:
         _fail(error)
     if result.index is not None:
@@ -133,8 +143,7 @@ def compare(runs: tuple[Path, ...], out_dir: Path, smoothing: float) -> None:
 @click.option("--fail-on", "fail_on", default=None, show_default="critical",
               help="Comma-separated finding kinds (overfitting, non_finite, spike, ...) or "
               "severities (warning, critical) that fail the check.")
-@_smoothing_option
-def check(runs: tuple[Path, ...], fail_on: str, smoothing: float) -> None:
+def check(runs: tuple[Path, ...], fail_on: str) -> None:
     """A CI gate: exit non-zero when a run has a finding listed in --fail-on.
 
     Prints one line per triggered finding on stderr ("run: kind (severity):
@@ -150,7 +159,7 @@ def check(runs: tuple[Path, ...], fail_on: str, smoothing: float) -> None:
     failed = False
     for path in runs:
         try:
-            result = check_run(path, names, smoothing=smoothing)
+            result = check_run(path, names)
         except ReportlibError as error:
             click.echo(f"reportlib: error: {error.one_line()}", err=True)
             failed = True
@@ -170,24 +179,25 @@ def check(runs: tuple[Path, ...], fail_on: str, smoothing: float) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True,
               help="Print summary.json's content instead of prose.")
-@_smoothing_option
-def summary(path: Path, as_json: bool, smoothing: float) -> None:
-    """Analyse a run and print the findings, without building a notebook."""
-    from reportlib.analysis import analyze_run
-    from reportlib.ingest import load_run
+@_whitespace_option
+def summary(path: Path, as_json: bool, whitespace: bool) -> None:
+    """Analyse a run and print its findings, without building a notebook.
+
+    The analysis is the report's own (predictions scored when present): --json
+    prints what the report's summary.json holds, less the build's provenance.
+    """
+    from reportlib.pipeline import analyze
     from reportlib.present.narrative import render_narrative
     from reportlib.summary import summary_json
 
     try:
-        run = load_run(path)
-        analysis = analyze_run(run, smoothing=smoothing)
+        result = analyze(path, whitespace=whitespace)
     except ReportlibError as error:
         _fail(error)
     if as_json:
-        click.echo(summary_json(run, analysis))
+        click.echo(summary_json(result.run, result.analysis), nl=False)
     else:
-        click.echo(render_narrative(analysis))
-
+        click.echo(render_narrative(result.analysis))
 
 
 @main.command()
@@ -209,12 +219,10 @@ def inspect(path: Path, log_format: str | None) -> None:
 @click.option("--chrf++", "chrf_plus_plus", is_flag=True,
               help="Also compute chrF++ (word_order=2).")
 @click.option("--bleu", is_flag=True, help="Also compute BLEU (sacrebleu's defaults).")
-@click.option("--whitespace", is_flag=True,
-              help="Count whitespace in chrF (sacrebleu ignores it by default: indentation "
-                   "changes are then invisible).")
-@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000,
+@_whitespace_option
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=DEFAULT_N_BOOTSTRAP,
               show_default=True, help="Bootstrap resamples for intervals and paired tests.")
-@click.option("--seed", type=int, default=12345, show_default=True,
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
               help="Seed of the resampling (sacrebleu's default).")
 @click.option("-j", "--jobs", type=click.IntRange(1), default=None,
               help="Worker processes [default: one per core].")

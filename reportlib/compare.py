@@ -1,8 +1,9 @@
 """Compare runs: load and score them, and build the comparison notebook into HTML.
 
-:func:`load_comparison` reads each run, analyses it, scores its prediction
-files when it has them (so two runs evaluated on the same references get a
-paired bootstrap test) and compares them with
+:func:`load_comparison` reads, scores and analyses each run through the one
+pipeline, :func:`reportlib.analyze` (prediction files are scored when present,
+so two runs evaluated on the same references get a paired bootstrap test), and
+compares them with
 :func:`reportlib.analysis.compare.compare_runs`. :func:`build_comparison`
 executes ``notebooks/compare_runs.ipynb`` on them with papermill and exports
 ``<out_dir>/compare/<names>/compare.html`` next to ``comparison.json``.
@@ -21,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from reportlib import __version__
-from reportlib.analysis import DEFAULT_SMOOTHING, RunAnalysis, analyze_run
+from reportlib.analysis import RunAnalysis
 from reportlib.analysis.compare import RunComparison, compare_runs
 from reportlib.build import DEFAULT_CELL_TIMEOUT, execute_notebook, export_html
-from reportlib.errors import ParameterError, PredictionsError
-from reportlib.ingest import load_run
+from reportlib.errors import ParameterError
 from reportlib.outputs import report_dir, write_text_atomic
+from reportlib.pipeline import analyze
+from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
 from reportlib.provenance import signature
 from reportlib.run import Run
 from reportlib.summary import json_safe
@@ -37,8 +39,6 @@ COMPARE_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "compa
 COMPARE_FOLDER = "compare"
 #: Longest folder name made of run names before a hash replaces the tail.
 MAX_JOINED_NAME = 80
-#: Resamples for the bootstrap intervals and the paired test (sacrebleu's default).
-DEFAULT_N_BOOTSTRAP = 1000
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Comparison:
     result:
         The :class:`~reportlib.analysis.compare.RunComparison`.
     notes:
-        What went wrong while scoring (the comparison then uses the logs' values).
+        Notes shown under the comparison; empty when there are none.
     """
 
     runs: tuple[Run, ...]
@@ -64,29 +64,13 @@ class Comparison:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def load_comparison(
-    run_dirs: Sequence[str | os.PathLike[str]],
-    *,
-    smoothing: float = DEFAULT_SMOOTHING,
-    score: bool = True,
-    n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
-    cache_dir: str | os.PathLike[str] | None = None,
-) -> Comparison:
-    """Load, analyse, score and compare runs.
+def load_comparison(run_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
+    """Read, score and analyse runs through :func:`reportlib.analyze`, then compare them.
 
     Parameters
     ----------
     run_dirs:
         Two or more run folders or log files.
-    smoothing:
-        EMA weight of the drawn curves.
-    score:
-        Score the runs' prediction files with sacrebleu (for the paired test);
-        False compares the logs' values only.
-    n_bootstrap:
-        Bootstrap resamples (sacrebleu's default seed).
-    cache_dir:
-        The scoring cache (None: its default).
 
     Returns
     -------
@@ -98,29 +82,18 @@ def load_comparison(
         Fewer than two runs, or two with the same name.
     reportlib.errors.InputError
         A run cannot be read.
+    reportlib.errors.PredictionsError
+        A run's prediction files cannot be scored (its report would fail the same way).
     """
     if isinstance(run_dirs, (str, os.PathLike)) or len(run_dirs) < 2:
         raise ParameterError("comparing needs at least two runs",
                              hint="give two or more run folders, as a list")
-    runs = tuple(load_run(path) for path in run_dirs)
-    analyses = tuple(analyze_run(run, smoothing=smoothing) for run in runs)
-    scores: dict[str, Any] = {}
-    notes: list[str] = []
-    if score:
-        from reportlib.scoring import score_run
-
-        for run in runs:
-            if run.predictions is None:
-                scores[run.name] = None
-                continue
-            try:
-                scores[run.name] = score_run(run, n_bootstrap=n_bootstrap, cache_dir=cache_dir)
-            except PredictionsError as error:
-                scores[run.name] = None
-                notes.append(f"{run.name}: its predictions could not be scored: "
-                             f"{error.one_line()}")
-    result = compare_runs(analyses, scores)
-    return Comparison(runs, analyses, scores, result, tuple(notes))
+    results = tuple(analyze(path) for path in run_dirs)
+    runs = tuple(result.run for result in results)
+    analyses = tuple(result.analysis for result in results)
+    scores: dict[str, Any] = {result.name: result.scores for result in results}
+    comparison = compare_runs(analyses, scores)
+    return Comparison(runs, analyses, scores, comparison)
 
 
 def comparison_name(names: Sequence[str]) -> str:
@@ -194,10 +167,8 @@ def build_comparison(
         The notebook failed (kept as ``compare.failed.ipynb``) or could not be exported.
     """
     started = time.perf_counter()
-    if not 0.0 <= smoothing < 1.0:
-        raise ParameterError(f"smoothing must be in [0, 1), got {smoothing!r}",
-                             hint="use 0 for no smoothing and 0.6 for TensorBoard's default")
-    comparison = load_comparison(run_dirs, smoothing=smoothing)
+    smoothing = check_smoothing(smoothing)
+    comparison = load_comparison(run_dirs)
     params = {"run_dirs": [str(Path(p).resolve()) for p in run_dirs],
               "smoothing": float(smoothing)}
     name = comparison_name([run.name for run in comparison.runs])

@@ -167,9 +167,3 @@ class Run:
     def has_non_finite(self) -> bool:
         """Whether any logged value is NaN or infinite."""
         return bool((~np.isfinite(self.scalars["value"].to_numpy())).any())
-
-    def _repr_html_(self) -> str:
-        """Jupyter's rich display: a compact summary card (:mod:`reportlib.present.run_card`)."""
-        from reportlib.present.run_card import run_card_html  # lazy: run.py stays below present
-
-        return run_card_html(self)

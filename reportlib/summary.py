@@ -1,14 +1,13 @@
 """``summary.json``: the analysis of one run, as a stable contract for machines.
 
 CI gates, dashboards and later tools read this file instead of the HTML. Its
-shape (schema version 1) is::
+shape (schema version 2) is::
 
     {
-      "schema_version": 1,
+      "schema_version": 2,
       "reportlib_version": "0.1.0",
       "run": {"name": str, "path": str, "format": str, "title": str | null,
               "meta": {...}},                  # run-level facts from the log and run.yaml
-      "smoothing": 0.6,                        # TensorBoard EMA weight of the figure
       "panels": {"train_loss": {"split": "train", "metric": "loss"} | null,
                  "val_loss": {...} | null, "eval_metric": {...} | null},
       "eval_metric": {"metric": "chrf", "name": "chrF"} | null,
@@ -51,6 +50,10 @@ values of :class:`~reportlib.analysis.FindingKind` (overfitting, plateau,
 still_improving, spike, non_finite, too_few_points, metric_disagrees_with_loss,
 small_dataset, ...). New keys may be added within a schema version; existing
 keys keep their meaning.
+
+``reportlib summary --json`` prints exactly this for a run; the ``summary.json``
+of a built report adds one key only a build knows, ``provenance`` (reportlib's
+version, the build's parameters such as smoothing, and the input files' hashes).
 """
 
 from __future__ import annotations
@@ -73,8 +76,12 @@ from reportlib.errors import ParameterError
 from reportlib.outputs import valid_unicode
 from reportlib.run import Run
 
-SCHEMA_VERSION = 1
-"""Version of the ``summary.json`` shape; bumped only when a key changes meaning or goes away."""
+SCHEMA_VERSION = 2
+"""Version of the ``summary.json`` shape; bumped only when a key changes meaning or goes away.
+
+2: the top-level ``smoothing`` key went away (a drawing setting, not part of the
+analysis: a build records it in ``provenance.parameters``).
+"""
 
 CURVE_FIELDS: tuple[str, ...] = (
     "split", "metric", "points", "n_finite", "n_non_finite",
@@ -164,7 +171,6 @@ def build_summary(run: Run, analysis: RunAnalysis, *, extra: Mapping[str, Any] |
             "title": None if title is None else str(title),
             "meta": dict(run.meta),
         },
-        "smoothing": analysis.smoothing,
         "panels": {
             panel: (None if analysis.panels.get(panel) is None else
                     {"split": analysis.panels[panel][0], "metric": analysis.panels[panel][1]})

@@ -474,11 +474,10 @@ def test_analyze_run_overfit_shape() -> None:
     run = synthetic_run(falling_train(12), OVERFIT_VAL, OVERFIT_CHRF,
                         meta={"dataset": {"train_size": 60}, "num_train_epochs": 12},
                         warnings=("2 duplicate steps dropped",))
-    analysis = analyze_run(run, smoothing=0.3)
+    analysis = analyze_run(run)
     assert analysis.panels == {"train_loss": ("train", "loss"), "val_loss": ("eval", "loss"),
                                "eval_metric": ("eval", "chrf")}
     assert analysis.eval_metric_name == "chrF"
-    assert analysis.smoothing == 0.3
     assert analysis.n_evaluations == 12
     assert analysis.has(FindingKind.OVERFITTING)
     assert analysis.has("metric_disagrees_with_loss")
@@ -505,12 +504,6 @@ def test_analyze_run_nan_in_other_curves_is_reported() -> None:
     found = [f for f in analysis.findings if f.kind is FindingKind.NON_FINITE]
     assert len(found) == 1 and found[0].severity is Severity.WARNING
     assert found[0].curve == ("eval", "runtime")
-
-
-@pytest.mark.parametrize("smoothing", [-0.1, 1.0, 2, "0.6", True, NAN])
-def test_analyze_run_rejects_bad_smoothing(smoothing) -> None:
-    with pytest.raises(ParameterError, match=r"smoothing must be a number in \[0, 1\)"):
-        analyze_run(synthetic_run([1.0]), smoothing=smoothing)
 
 
 def test_analyze_run_panel_errors() -> None:

@@ -16,6 +16,7 @@ from reportlib.build import report_parameters, write_summary
 from reportlib.cli import main
 from reportlib.errors import DependencyMissingError, ParameterError
 from reportlib.ingest import load_run
+from reportlib.pipeline import analyze
 from tests.conftest import snapshot
 
 #: A time well before the test (inputs) and the one outputs get, in ns.
@@ -80,7 +81,7 @@ def fake_report(example_run, tmp_path, monkeypatch):
     report.mkdir(parents=True)
     run = load_run(run_dir)
     params = report_parameters(run_dir, smoothing=0.6)
-    write_summary(run, report / "summary.json", parameters=params)
+    write_summary(analyze(run), report / "summary.json", parameters=params)
     for name in ("report.html", "report.ipynb", "report.md"):
         (report / name).write_text("stub", encoding="utf-8")
     for path in report.iterdir():
@@ -155,7 +156,7 @@ def fake_builds(monkeypatch):
     """Replace the build itself with a stub that records which runs it was asked to build."""
     calls = []
 
-    def fake(path, out_dir, smoothing, pdf):
+    def fake(path, out_dir, smoothing, pdf, whitespace=False):
         calls.append(Path(path).name)
         return batch.BatchItem(Path(path), "built", seconds=0.0)
 
@@ -202,7 +203,7 @@ def test_items_are_reported_as_they_come(runs_folder, fake_builds, tmp_path):
     [
         ({"jobs": 0}, ParameterError, "jobs must be a whole number of at least 1, got 0"),
         ({"jobs": 1.5}, ParameterError, "jobs must be a whole number"),
-        ({"smoothing": 1.0}, ParameterError, r"smoothing must be in \[0, 1\)"),
+        ({"smoothing": 1.0}, ParameterError, r"smoothing must be a number in \[0, 1\)"),
         ({"paths": []}, ParameterError, "no run to build"),
         ({"pdf": True}, DependencyMissingError, "apt-get install -y chromium"),
     ],

@@ -95,7 +95,7 @@ def test_missing_run_fails_before_writing_anything(tmp_path):
 
 
 def test_bad_smoothing_is_refused(example_run, tmp_path):
-    with pytest.raises(ParameterError, match=r"smoothing must be in \[0, 1\)"):
+    with pytest.raises(ParameterError, match=r"smoothing must be a number in \[0, 1\)"):
         build.build_report(example_run, tmp_path, smoothing=1.5)
 
 

@@ -61,7 +61,8 @@ def test_user_errors_are_one_line_without_traceback(cli, tmp_path, args, message
 
 
 def test_bad_option_value_names_the_option(cli, example_run):
-    result = cli.invoke(main, ["summary", str(example_run), "--smoothing", "2"])
+    result = cli.invoke(main, ["compare", str(example_run), str(example_run),
+                               "--smoothing", "2"])
     assert result.exit_code == 2
     assert "--smoothing" in result.stderr
 

@@ -39,13 +39,17 @@ def _texts(path, ids, key):
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("score-cache")
+    """A scoring cache of this module's own, where the pipeline (and the notebook's kernel) look."""
+    folder = tmp_path_factory.mktemp("score-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPORTLIB_CACHE_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="module")
 def scored(example_run, overfit_run, cache):
     """Both example runs loaded, analysed, scored (they share references) and compared."""
-    return load_comparison([example_run, overfit_run], cache_dir=cache)
+    return load_comparison([example_run, overfit_run])
 
 
 def test_best_runs_are_those_the_logs_say(scored, example_run, overfit_run):
@@ -109,7 +113,7 @@ def test_different_references_compare_intervals(example_run, overfit_run, tmp_pa
     first = json.loads(lines[0])
     first["reference"] = first["reference"] + "\n    return None"
     refs.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n", encoding="utf-8")
-    result = load_comparison([example_run, other], cache_dir=cache).result
+    result = load_comparison([example_run, other]).result
     (diff,) = result.by("metric")
     assert diff.method == "intervals" and "different references" in diff.note
     a, b = result.entry(diff.best), result.entry(diff.other)
@@ -126,11 +130,11 @@ def test_different_references_compare_intervals(example_run, overfit_run, tmp_pa
         (["example_run", "missing"], InputError, "no such file or folder"),
     ],
 )
-def test_bad_comparisons_are_refused(request, tmp_path, paths, error, message):
+def test_bad_comparisons_are_refused(request, tmp_path, cache, paths, error, message):
     resolved = [tmp_path / "missing" if p == "missing" else request.getfixturevalue(p)
                 for p in paths]
     with pytest.raises(error, match=message):
-        load_comparison(resolved, score=False)
+        load_comparison(resolved)
 
 
 def test_unknown_entry_is_refused(scored):
@@ -197,10 +201,8 @@ def test_narrative_escapes_run_names(example_run, overfit_run):
 @pytest.fixture(scope="module")
 def built_comparison(example_run, overfit_run, tmp_path_factory, cache):
     out = tmp_path_factory.mktemp("compare-out")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REPORTLIB_CACHE_DIR", str(cache))  # the notebook's kernel inherits it
-        result = CliRunner().invoke(main, ["compare", str(example_run), str(overfit_run),
-                                           "-o", str(out)])
+    result = CliRunner().invoke(main, ["compare", str(example_run), str(overfit_run),
+                                       "-o", str(out)])
     return result, out
 
 
@@ -230,7 +232,7 @@ def test_cli_compare_errors_are_one_line(example_run, tmp_path):
 
 
 def test_build_comparison_checks_smoothing(example_run, overfit_run, tmp_path):
-    with pytest.raises(ParameterError, match=r"smoothing must be in \[0, 1\)"):
+    with pytest.raises(ParameterError, match=r"smoothing must be a number in \[0, 1\)"):
         build_comparison([example_run, overfit_run], tmp_path, smoothing=1.0)
     assert not (tmp_path / "compare").exists()
 

@@ -32,7 +32,7 @@ def _line(ax, label_start):
 
 def test_three_panels_plot_the_runs_data(example_run):
     run = load_run(example_run)
-    analysis = analyze_run(run, smoothing=0.6)
+    analysis = analyze_run(run)
     fig = figures.plot_learning_curves(run, analysis)
     train_ax, val_ax, chrf_ax = fig.axes[:3]
     assert [a.get_title() for a in (train_ax, val_ax, chrf_ax)] == [

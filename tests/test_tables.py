@@ -107,7 +107,7 @@ def test_run_facts_table() -> None:
         "notes": "generated for a test",
     }
     run = synthetic_run(ROWS, meta)
-    facts = dict(run_facts_table(run, analyze_run(run, smoothing=0.3)).to_numpy().tolist())
+    facts = dict(run_facts_table(run, analyze_run(run), smoothing=0.3).to_numpy().tolist())
     assert facts["Title"] == "Tiny GPT-2, 10 epochs"
     assert facts["Model"] == "gpt2-tiny"
     assert facts["Dataset"] == "stdlib-functions"

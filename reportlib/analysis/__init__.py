@@ -33,7 +33,6 @@ from reportlib.analysis.rules import (
 )
 from reportlib.analysis.run_analysis import (
     CURVE_PANELS,
-    DEFAULT_SMOOTHING,
     RunAnalysis,
     analyze_run,
     evaluation_frame,
@@ -42,7 +41,6 @@ from reportlib.analysis.run_analysis import (
 
 __all__ = [
     "CURVE_PANELS",
-    "DEFAULT_SMOOTHING",
     "PANELS",
     "BestCheckpoint",
     "CheckpointChoice",

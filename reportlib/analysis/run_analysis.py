@@ -41,9 +41,6 @@ from reportlib.run import Run
 if TYPE_CHECKING:
     from reportlib.scoring import ScoringResult
 
-DEFAULT_SMOOTHING = 0.6
-"""TensorBoard's default smoothing weight, so curves look as they do there."""
-
 CURVE_PANELS: tuple[str, ...] = ("train_loss", "val_loss", "eval_metric")
 """The three curve panels of the report, in order."""
 
@@ -81,8 +78,6 @@ class RunAnalysis:
         Best checkpoint by validation loss and by the metric, or None without evaluations.
     findings:
         Every finding, in report order (panels, overall, caveats).
-    smoothing:
-        The EMA weight the figure uses.
     n_evaluations:
         Number of distinct steps with an evaluation row.
     total_steps, epochs:
@@ -105,7 +100,6 @@ class RunAnalysis:
     eval_metric_name: str | None
     best_checkpoint: BestCheckpoint | None
     findings: tuple[Finding, ...]
-    smoothing: float
     n_evaluations: int
     total_steps: int | None
     total_steps_source: str | None
@@ -256,7 +250,7 @@ def _label(key: tuple[str, str]) -> str:
 
 
 def analyze_run(
-    run: Run, *, smoothing: float = DEFAULT_SMOOTHING, scores: ScoringResult | None = None
+    run: Run, *, scores: ScoringResult | None = None
 ) -> RunAnalysis:
     """Analyse a run: summarise every curve, pick the panels, run every rule.
 
@@ -268,8 +262,6 @@ def analyze_run(
     ----------
     run:
         The run, as an ingest module read it.
-    smoothing:
-        TensorBoard EMA weight for the figure, in [0, 1) (kept in the result).
     scores:
         Its predictions scored by :func:`reportlib.scoring.score_run`, if any:
         adds the significance of the chrF gain, the samples that moved and
@@ -280,22 +272,14 @@ def analyze_run(
     -------
     RunAnalysis
 
-    Raises
-    ------
-    reportlib.errors.ParameterError
-        ``smoothing`` is not a number in [0, 1).
+    Drawing settings (smoothing, thinning) are not inputs of the analysis: the
+    present layer applies them.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        return _analyze_run(run, smoothing=smoothing, scores=scores)
+        return _analyze_run(run, scores=scores)
 
 
-def _analyze_run(run: Run, *, smoothing: float, scores: ScoringResult | None) -> RunAnalysis:
-    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) \
-            or not 0.0 <= float(smoothing) < 1.0:
-        raise ParameterError(
-            f"smoothing must be a number in [0, 1), got {smoothing!r}",
-            hint="use 0 for no smoothing and 0.6 for TensorBoard's default",
-        )
+def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
     score_analysis = None
     if scores is not None and scores.checkpoints:
         run = add_computed_chrf(run, scores)
@@ -391,7 +375,6 @@ def _analyze_run(run: Run, *, smoothing: float, scores: ScoringResult | None) ->
         eval_metric_name=metric_name,
         best_checkpoint=best,
         findings=tuple(panel_findings + scored + overall + caveats + scored_caveats),
-        smoothing=float(smoothing),
         n_evaluations=n_evaluations,
         total_steps=total_steps,
         total_steps_source=steps_source,
@@ -419,7 +402,6 @@ def _no_data(panel: str, metric_name: str | None) -> Finding:
 
 __all__ = [
     "CURVE_PANELS",
-    "DEFAULT_SMOOTHING",
     "NON_QUALITY_METRICS",
     "PREFERRED_METRICS",
     "TABLE_EXCLUDED_METRICS",

@@ -19,6 +19,7 @@ from reportlib.errors import ParameterError
 from reportlib.formatting import format_number, format_position
 from reportlib.present.figures import FIGSIZE, PANELS, RAW_ALPHA, SMOOTH_MIN_POINTS, literal_text
 from reportlib.present.narrative import escape_inline
+from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -28,10 +29,10 @@ RUN_PALETTE = "colorblind"
 
 
 def plot_compare_curves(runs: Sequence[Any], analyses: Sequence[Any], *,
-                        axes: Any = None) -> Figure:
+                        smoothing: float = DEFAULT_SMOOTHING, axes: Any = None) -> Figure:
     """Overlay the runs' curves, one panel per curve (training loss, validation loss, metric).
 
-    Long curves are drawn smoothed (each analysis's EMA weight) over their raw
+    Long curves are drawn smoothed (TensorBoard's EMA, weight ``smoothing``) over their raw
     values, drawn faint; short ones raw with markers. A star marks each run's
     best value.
 
@@ -39,6 +40,8 @@ def plot_compare_curves(runs: Sequence[Any], analyses: Sequence[Any], *,
     ----------
     runs, analyses:
         The :class:`~reportlib.run.Run` objects and their analyses, in the same order.
+    smoothing:
+        EMA weight in [0, 1) for the long curves (0: raw only).
     axes:
         Three Axes to draw on; a new figure when None.
 
@@ -49,8 +52,10 @@ def plot_compare_curves(runs: Sequence[Any], analyses: Sequence[Any], *,
     Raises
     ------
     reportlib.errors.ParameterError
-        ``runs`` and ``analyses`` differ in length, or ``axes`` is not three Axes.
+        ``runs`` and ``analyses`` differ in length, ``smoothing`` is not in [0, 1),
+        or ``axes`` is not three Axes.
     """
+    smoothing = check_smoothing(smoothing)
     if len(runs) != len(analyses):
         raise ParameterError(f"runs and analyses must pair up, got {len(runs)} runs and "
                              f"{len(analyses)} analyses")
@@ -76,7 +81,7 @@ def plot_compare_curves(runs: Sequence[Any], analyses: Sequence[Any], *,
             if key is None:
                 continue
             frame = run.series(*key)
-            _draw_run(ax, frame, analysis.smoothing, color, literal_text(run.name))
+            _draw_run(ax, frame, smoothing, color, literal_text(run.name))
             summary = analysis.curves.get(key)
             if summary is not None and summary.best is not None and summary.best_step is not None:
                 ax.scatter([summary.best_step], [summary.best], marker="*", s=140, color=color,

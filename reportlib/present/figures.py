@@ -25,6 +25,7 @@ import seaborn as sns
 
 from reportlib.analysis import smooth_ema
 from reportlib.errors import ParameterError
+from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
 
 #: The three panels, in order: (key in ``analysis.panels``, default title).
 PANELS: tuple[tuple[str, str], ...] = (
@@ -64,7 +65,8 @@ def literal_text(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-def plot_learning_curves(run: Any, analysis: Any, *, axes: Any = None) -> Figure:
+def plot_learning_curves(run: Any, analysis: Any, *, smoothing: float = DEFAULT_SMOOTHING,
+                         axes: Any = None) -> Figure:
     """Draw the three-panel learning-curve figure of a run.
 
     Parameters
@@ -73,14 +75,22 @@ def plot_learning_curves(run: Any, analysis: Any, *, axes: Any = None) -> Figure
         A :class:`reportlib.run.Run`.
     analysis:
         Its :class:`~reportlib.analysis.RunAnalysis` (gives the panels' curves,
-        the smoothing weight, the best checkpoint and the problem findings).
+        the best checkpoint and the problem findings).
+    smoothing:
+        TensorBoard EMA weight in [0, 1) for the long curves (0: raw only).
     axes:
         Three matplotlib Axes to draw on; a new figure when None.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    reportlib.errors.ParameterError
+        ``smoothing`` is not in [0, 1), or ``axes`` does not hold three Axes.
     """
+    smoothing = check_smoothing(smoothing)
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -105,7 +115,7 @@ def plot_learning_curves(run: Any, analysis: Any, *, axes: Any = None) -> Figure
             continue
         frame = run.series(*key)
         if not frame.empty:
-            plot_curve(frame, ax=ax, smoothing=analysis.smoothing, color=color, label=title)
+            plot_curve(frame, ax=ax, smoothing=smoothing, color=color, label=title)
         scores = getattr(analysis, "scores", None)
         if panel == "eval_metric" and key[1] == "chrf" and scores is not None:
             plot_chrf_intervals(scores.checkpoints, ax=ax, color=color)
@@ -126,7 +136,7 @@ def plot_curve(
     frame: pd.DataFrame,
     *,
     ax: Axes | None = None,
-    smoothing: float = 0.6,
+    smoothing: float = DEFAULT_SMOOTHING,
     color: str | None = None,
     label: str = "value",
 ) -> Axes:

@@ -104,7 +104,7 @@ def index_row(summary: Mapping[str, Any], *, href: str | None) -> IndexRow:
     Parameters
     ----------
     summary:
-        The parsed ``summary.json`` (schema version 1).
+        The parsed ``summary.json`` (schema version 1 or 2).
     href:
         The link to the report, relative to the index page.
 

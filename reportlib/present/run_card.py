@@ -1,10 +1,13 @@
-"""The compact HTML summary a :class:`~reportlib.run.Run` shows in a notebook (its rich repr).
+"""The compact HTML card a run shows in a notebook (its rich display in Jupyter).
 
-``reportlib.load_run(path)`` as the last line of a Jupyter cell displays this
-card: what was read, how long the run trained, the final and best values of
-the report's three curves, the best checkpoint and the findings that need
-attention. Everything comes from :func:`reportlib.analysis.analyze_run`;
-text from the log or run.yaml is HTML-escaped.
+``reportlib.load_run(path)`` or ``reportlib.analyze(path)`` as the last line of
+a Jupyter cell displays this card: what was read, how long the run trained,
+the final and best values of the report's three curves, the best checkpoint
+and the findings that need attention. Everything comes from the one pipeline,
+:func:`reportlib.analyze` (so the card says what the report says); text from
+the log or run.yaml is HTML-escaped. :func:`register_jupyter_display` tells
+IPython to use it: ``import reportlib`` calls it inside a running IPython, so
+the data model (:mod:`reportlib.run`) never imports the presentation layer.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from reportlib.analysis import CURVE_PANELS, DEFAULT_SMOOTHING, Severity, analyze_run
+from reportlib.analysis import CURVE_PANELS, Severity
 from reportlib.errors import ReportlibError
 from reportlib.formatting import format_epoch, format_number, format_position, plural
+from reportlib.pipeline import RunResult, analyze
 
 #: Warning and critical findings listed on the card; the rest are counted.
 MAX_LISTED_FINDINGS = 5
@@ -29,27 +33,27 @@ def _row(label: str, value: str) -> str:
             f'<td style="{_CELL}">{value}</td></tr>')
 
 
-def run_card_html(run: Any, *, smoothing: float = DEFAULT_SMOOTHING) -> str:
-    """A compact HTML summary of ``run``, for Jupyter's rich display.
+def run_card_html(source: Any) -> str:
+    """A compact HTML summary of a run, for Jupyter's rich display.
 
     Parameters
     ----------
-    run:
-        A :class:`~reportlib.run.Run`.
-    smoothing:
-        Passed to the analysis (does not change the numbers shown).
+    source:
+        A :class:`~reportlib.pipeline.RunResult`, or a :class:`~reportlib.run.Run`
+        (analysed with :func:`reportlib.analyze`, predictions scored when present).
 
     Returns
     -------
     str: an HTML fragment (a heading and a small table). Never raises for a
     run that cannot be analysed: the card then says why.
     """
+    run = source.run if isinstance(source, RunResult) else source
     title = run.meta.get("title") or run.name
     head = (f"<div><strong>{html.escape(str(title))}</strong> "
             f"<span style=\"color:#666\">({html.escape(run.name)}, "
             f"{html.escape(run.format)}: {html.escape(str(run.path))})</span></div>")
     try:
-        analysis = analyze_run(run, smoothing=smoothing)
+        analysis = (source if isinstance(source, RunResult) else analyze(run)).analysis
     except ReportlibError as error:
         return head + f"<p>Cannot analyse this run: {html.escape(error.one_line())}</p>"
     rows = []
@@ -97,4 +101,12 @@ def run_card_html(run: Any, *, smoothing: float = DEFAULT_SMOOTHING) -> str:
     return head + f'<table style="{_STYLE}">' + "".join(rows) + "</table>" + hint
 
 
-__all__ = ["MAX_LISTED_FINDINGS", "run_card_html"]
+def register_jupyter_display(shell: Any) -> None:
+    """Make IPython ``shell`` show a :class:`~reportlib.run.Run` or a
+    :class:`~reportlib.pipeline.RunResult` as :func:`run_card_html`'s card."""
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type_by_name("reportlib.run", "Run", run_card_html)
+    formatter.for_type_by_name("reportlib.pipeline", "RunResult", run_card_html)
+
+
+__all__ = ["MAX_LISTED_FINDINGS", "register_jupyter_display", "run_card_html"]

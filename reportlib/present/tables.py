@@ -83,7 +83,8 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def run_facts_table(run: Run, analysis: RunAnalysis) -> pd.DataFrame:
+def run_facts_table(run: Run, analysis: RunAnalysis, *, smoothing: float | None = None
+                    ) -> pd.DataFrame:
     """The facts of a run as a two-column table (Fact, Value), values as text.
 
     Rows (those that are known): Title, Run, Model, Dataset, Training examples,
@@ -96,6 +97,8 @@ def run_facts_table(run: Run, analysis: RunAnalysis) -> pd.DataFrame:
         The run (for its name, format, path and run.yaml facts).
     analysis:
         Its analysis (for the length, evaluations and best checkpoint).
+    smoothing:
+        The figure's EMA weight, shown as the last row (left out when None).
 
     Returns
     -------
@@ -119,7 +122,7 @@ def run_facts_table(run: Run, analysis: RunAnalysis) -> pd.DataFrame:
         ("Notes", _text(meta.get("notes"))),
         ("Format", run.format),
         ("Path", str(run.path)),
-        ("Smoothing", f"TensorBoard EMA, weight {analysis.smoothing:g}"),
+        ("Smoothing", None if smoothing is None else f"TensorBoard EMA, weight {smoothing:g}"),
     ]
     kept = [(fact, value) for fact, value in rows if value]
     return pd.DataFrame(kept, columns=["Fact", "Value"])

@@ -33,8 +33,8 @@ import sacrebleu
 from sacrebleu.metrics import BLEU, CHRF
 from sacrebleu.metrics.base import Metric
 
+import reportlib.scoring.bootstrap as bs
 from reportlib.errors import InputError, ParameterError, PredictionsError
-from reportlib.scoring import bootstrap as bs
 from reportlib.scoring.cache import ScoreCache, cache_key, default_cache_dir
 from reportlib.scoring.inputs import file_sha256, read_predictions, read_references
 from reportlib.scoring.ngram_stats import (
