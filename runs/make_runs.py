@@ -1,7 +1,7 @@
 """Train the example runs of runs/ for real: a tiny GPT-2 on Python stdlib functions.
 
 Not part of the quick start or CI; needs the transformers extra
-(``pip install -e ".[transformers]"``). See runs/README.md for the command,
+(``pip install -e ".[examples]"``). See runs/README.md for the command,
 what it produces and how long it took. Usage, from the repository root::
 
     python runs/make_runs.py --run all          # or --run tiny-codegen
