@@ -10,7 +10,10 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 from reportlib.errors import ParameterError
 
@@ -18,23 +21,36 @@ from reportlib.errors import ParameterError
 MAX_NAME_LENGTH = 100
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder, then rename.
+@contextmanager
+def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary sibling of ``path`` for writing; rename it onto ``path`` on success.
 
-    Returns the path written. The folder must exist.
+    The one way reportlib writes a file (reports, the score cache, the Trainer
+    callback's prediction files): readers see the old file or the new one,
+    never half of one. ``mode`` is ``"wb"`` or ``"w"`` (UTF-8 text). On an
+    exception the temporary file is removed and ``path`` is left as it was.
+    The folder must exist.
     """
+    if mode not in ("wb", "w"):
+        raise ParameterError(f"mode must be 'wb' or 'w', got {mode!r}")
     path = Path(path)
     tmp = temp_sibling(path)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        with open(tmp, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_file`); returns the path written."""
+    with atomic_file(path) as handle:
+        handle.write(data)
+    return Path(path)
 
 
 def temp_sibling(path: Path, suffix: str = ".tmp") -> Path:

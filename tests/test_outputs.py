@@ -7,7 +7,7 @@ import os
 import pytest
 
 from reportlib.errors import ParameterError
-from reportlib.outputs import report_dir, safe_name, write_text_atomic
+from reportlib.outputs import atomic_file, report_dir, safe_name, write_text_atomic
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,31 @@ def test_write_text_atomic_keeps_old_file_when_writing_fails(tmp_path, monkeypat
         write_text_atomic(path, "half")
     assert path.read_text() == "previous"
     assert sorted(os.listdir(tmp_path)) == ["summary.json"]
+
+
+@pytest.mark.parametrize(("mode", "payload"), [("wb", b"new\x00bytes"), ("w", "nouveau \u00e9\n")])
+def test_atomic_file_replaces_on_success(tmp_path, mode, payload):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with atomic_file(target, mode) as handle:
+        handle.write(payload)
+        assert target.read_bytes() == b"old"  # not replaced before the block ends
+    expected = payload if mode == "wb" else payload.encode("utf-8")
+    assert target.read_bytes() == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_atomic_file_leaves_the_old_file_and_no_temp_on_error(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="midway"), atomic_file(target, "w") as handle:
+        handle.write("half")
+        raise RuntimeError("midway")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_atomic_file_refuses_a_reading_mode(tmp_path):
+    with pytest.raises(ParameterError, match="mode must be 'wb' or 'w', got 'r'"), \
+            atomic_file(tmp_path / "x", "r"):
+        pass

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reportlib.errors import DependencyMissingError, ParameterError
+from reportlib.outputs import atomic_file
 
 try:
     import torch
@@ -85,17 +85,11 @@ def predictions_filename(step: int) -> str:
 
 
 def _write_jsonl_atomically(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
-    """Write records as JSON lines to a temp file in the same folder, then rename."""
+    """Write records as JSON lines, atomically (:func:`reportlib.outputs.atomic_file`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "w") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def _text_tokenizer(processing_class: Any) -> Any:

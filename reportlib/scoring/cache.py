@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from reportlib.outputs import atomic_file
 
 #: Environment variable that moves the default cache folder.
 CACHE_ENV = "REPORTLIB_CACHE_DIR"
@@ -101,22 +102,9 @@ class ScoreCache:
         if not self.enabled:
             return
         path = self._path(key)
-        tmp_name = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle = tempfile.NamedTemporaryFile(
-                dir=path.parent, prefix=".tmp-", suffix=".npz", delete=False
-            )
-            tmp_name = handle.name
-            with handle:
+            with atomic_file(path) as handle:
                 np.savez(handle, **arrays)
-            os.replace(tmp_name, path)
-            tmp_name = None
         except OSError as exc:
             self.write_errors.append(f"could not write the score cache in {self.directory}: {exc}")
-        finally:
-            if tmp_name is not None:
-                try:
-                    os.unlink(tmp_name)
-                except OSError:
-                    pass
