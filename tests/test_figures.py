@@ -152,3 +152,62 @@ def test_a_million_point_curve_is_drawn_thinned():
     raw = _line(ax, "Training loss (raw)")
     assert len(raw.get_xdata()) <= figures.MAX_PLOT_POINTS
     assert 9.0 in raw.get_ydata()
+
+
+def _segments(ax):
+    """(step, low, high) of the interval segments drawn on ``ax``."""
+    from matplotlib.collections import LineCollection
+
+    out = []
+    for coll in ax.collections:
+        if isinstance(coll, LineCollection) and "interval" in coll.get_label():
+            for seg in coll.get_segments():
+                out.append((seg[0][0], seg[0][1], seg[1][1]))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("low, score, high", [
+    (40.0, 45.0, 50.0),          # the usual case: the estimate inside its interval
+    (46.0, 45.0, 50.0),          # interval above its estimate (skewed statistic, few samples)
+    (40.0, 45.0, 44.0),          # interval below its estimate
+    (45.000001, 45.0, 45.000001),  # float32 resamples vs a float64 estimate: a hair above
+])
+def test_chrf_interval_is_drawn_as_computed(low, score, high):
+    # Regression: errorbar() refused these with "'yerr' must not contain negative values".
+    from reportlib.analysis.samples import CheckpointChrf
+
+    fig, ax = plt.subplots()
+    checkpoints = [CheckpointChrf(10, score, low, high), CheckpointChrf(20, score + 1, None, None)]
+    figures.plot_chrf_intervals(checkpoints, ax=ax)
+    assert _segments(ax) == [(10.0, pytest.approx(low), pytest.approx(high))]
+    points = [c for c in ax.collections if c.get_label().endswith("(corpus score)")]
+    np.testing.assert_allclose(points[0].get_offsets(), [[10, score], [20, score + 1]])
+
+
+def test_a_scored_run_whose_interval_misses_its_estimate_draws(tmp_path):
+    # Generated run (test data): two one-character predictions. Every bootstrap resample
+    # has the same chrF, and the resampled scores are float32, so the interval is a
+    # single value a hair above the float64 corpus score: it does not contain it.
+    import json
+
+    from reportlib.scoring import score_run
+
+    folder = tmp_path / "generated-run"
+    (folder / "predictions").mkdir(parents=True)
+    history = [{"step": s, "epoch": float(i + 1), "eval_loss": 2.0 - 0.1 * i}
+               for i, s in enumerate((10, 20))]
+    (folder / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+    refs, preds = ["ed", "cb"], {10: ["e", "c"], 20: ["ed", "cb"]}
+    (folder / "references.jsonl").write_text("".join(
+        json.dumps({"id": i, "prompt": "p", "reference": r}) + "\n" for i, r in enumerate(refs)))
+    for step, texts in preds.items():
+        (folder / "predictions" / f"step-{step:06d}.jsonl").write_text("".join(
+            json.dumps({"id": i, "prediction": t}) + "\n" for i, t in enumerate(texts)))
+    run = load_run(folder)
+    scores = score_run(run, use_cache=False)
+    analysis = analyze_run(run, scores=scores)
+    first = analysis.scores.checkpoints[0]
+    assert not first.low <= first.score <= first.high  # the case under test
+    fig = figures.plot_learning_curves(run, analysis)
+    segments = _segments(fig.axes[2])
+    assert segments[0] == (10.0, pytest.approx(first.low), pytest.approx(first.high))

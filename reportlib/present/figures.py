@@ -197,10 +197,15 @@ def downsample_indices(values: np.ndarray, max_points: int = MAX_PLOT_POINTS) ->
 
 def plot_chrf_intervals(checkpoints: Any, *, ax: Axes | None = None,
                         color: str | None = None) -> Axes:
-    """Draw each checkpoint's corpus chrF (computed from predictions) with its 95% interval.
+    """Draw each checkpoint's corpus chrF (computed from predictions) and its 95% interval.
 
     ``checkpoints`` are :class:`~reportlib.analysis.samples.CheckpointChrf`
     (step, score, low, high); checkpoints without an interval get a point only.
+    The interval is the bootstrap's 2.5% and 97.5% percentiles (sacrebleu's
+    resampling), drawn from ``low`` to ``high`` as computed: a percentile
+    interval of a corpus statistic need not contain the point estimate (few,
+    unequal samples; float32 resampled scores against a float64 estimate), so
+    it is drawn as a segment, not as error bars around the score.
     """
     if ax is None:
         import matplotlib.pyplot as plt
@@ -208,11 +213,18 @@ def plot_chrf_intervals(checkpoints: Any, *, ax: Axes | None = None,
         ax = plt.gca()
     steps = np.array([c.step for c in checkpoints], dtype=float)
     scores = np.array([c.score for c in checkpoints], dtype=float)
-    low = np.array([c.score if c.low is None else c.low for c in checkpoints], dtype=float)
-    high = np.array([c.score if c.high is None else c.high for c in checkpoints], dtype=float)
-    ax.errorbar(steps, scores, yerr=np.vstack([scores - low, high - scores]), fmt="none",
-                ecolor=color, elinewidth=1.0, capsize=2.5, alpha=0.8, zorder=4,
-                label="chrF from predictions, 95% CI")
+    with_interval = [c for c in checkpoints if c.low is not None and c.high is not None]
+    if with_interval:
+        at = np.array([c.step for c in with_interval], dtype=float)
+        low = np.array([min(c.low, c.high) for c in with_interval], dtype=float)
+        high = np.array([max(c.low, c.high) for c in with_interval], dtype=float)
+        ax.vlines(at, low, high, colors=color, lw=1.0, alpha=0.8, zorder=4,
+                  label="chrF from predictions: 95% bootstrap percentile interval")
+        cap = {"marker": "_", "s": 40, "color": color, "alpha": 0.8, "zorder": 4}
+        ax.scatter(at, low, **cap)
+        ax.scatter(at, high, **cap)
+    ax.scatter(steps, scores, marker="D", s=14, color=color, zorder=5,
+               label="chrF from predictions (corpus score)")
     return ax
 
 
