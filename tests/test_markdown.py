@@ -97,14 +97,17 @@ def test_document_holds_table_narrative_and_provenance(overfit_run):
     provenance = signature(run, {"run_dir": str(overfit_run), "smoothing": 0.6})
     text = markdown.render_markdown(run, analysis, provenance=provenance)
     sections = [line for line in text.splitlines() if line.startswith("#")]
-    assert sections[:3] == [f"# Training report: {run.meta['title']}", "## Training results",
-                            "## Analysis"]
+    assert sections[:4] == [f"# Training report: {run.meta['title']}", "## At a glance",
+                            "## Training results", "## Analysis"]
     assert "### Overall observations" in sections and "### Caveats" in sections
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + analysis.n_evaluations  # header + one row per evaluation
     # The overfitting finding is in the narrative, in the words of the analysis.
     overfit = next(f for f in analysis.findings if f.kind.value == "overfitting")
     assert overfit.message.split(":")[0] in text
+    # ... and first in the at-a-glance lines, before the results table.
+    glance_part = text.split("## At a glance")[1].split("## Training results")[0]
+    assert glance_part.strip().splitlines()[0].startswith("- **Warning:** Validation loss bottomed")
     assert f"sha256 `{provenance['input_sha256'][:markdown.HASH_CHARS]}`" in text
     assert str(overfit_run) not in text  # a local path means nothing in a model card
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from reportlib.analysis import RunAnalysis
 from reportlib.formatting import format_epoch, plural
+from reportlib.present.glance import glance_markdown
 from reportlib.present.narrative import escape_inline, render_narrative
 from reportlib.present.tables import TRAINING_LOSS_COLUMN, evaluations_table
 from reportlib.run import Run
@@ -116,7 +117,8 @@ def results_table_markdown(source: RunAnalysis | Run) -> str:
 def render_markdown(
     run: Run, analysis: RunAnalysis, *, provenance: Mapping[str, Any] | None = None
 ) -> str:
-    """The whole ``report.md``: title, facts line, results table, analysis, warnings, footer.
+    """The whole ``report.md``: title, facts line, at a glance, results table, analysis,
+    warnings, footer.
 
     Parameters
     ----------
@@ -140,6 +142,7 @@ def render_markdown(
         facts.append(f"{format_epoch(analysis.epochs)} epochs")
     facts.append(plural(analysis.n_evaluations, "evaluation"))
     blocks = [f"# Training report: {escape_inline(title)}", ", ".join(facts) + "."]
+    blocks.append(glance_markdown(analysis).rstrip("\n"))
 
     table = results_table_markdown(analysis)
     blocks.append("## Training results")
