@@ -14,6 +14,7 @@ notebooks), so editing reportlib also rebuilds.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sys
@@ -471,7 +472,8 @@ def index_rows(out_dir: str | os.PathLike[str], *,
             continue
         try:
             summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            row = index_row(summary, href=href if (folder / "report.html").is_file() else None)
+            row = index_row(summary, href=href if (folder / "report.html").is_file() else None,
+                            updated=_modified(folder / "summary.json"))
         except (OSError, ValueError, ReportlibError) as error:
             rows.append(IndexRow(name=folder.name, error=f"summary.json cannot be read ({error})"))
             continue
@@ -482,6 +484,24 @@ def index_rows(out_dir: str | os.PathLike[str], *,
     return rows
 
 
+def _modified(path: Path) -> str:
+    """When ``path`` was last written, as the index shows it (UTC, to the minute)."""
+    when = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def comparison_links(out_dir: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """``(name, href)`` of every comparison page under ``out_dir/compare/``, by name."""
+    from reportlib.compare import COMPARE_FOLDER
+
+    folder = Path(out_dir) / COMPARE_FOLDER
+    if not folder.is_dir():
+        return []
+    return [(page.parent.name.replace("_vs_", " vs "),
+             f"{COMPARE_FOLDER}/{page.parent.name}/{page.name}")
+            for page in sorted(folder.glob("*/compare.html"))]
+
+
 def write_index(out_dir: str | os.PathLike[str], *,
                 failures: Mapping[str, str] | None = None) -> Path:
     """Write ``out_dir/index.html`` listing every report in ``out_dir`` (see :func:`index_rows`).
@@ -489,7 +509,8 @@ def write_index(out_dir: str | os.PathLike[str], *,
     Returns the path written (atomically).
     """
     rows = index_rows(out_dir, failures=failures)
-    page = render_index(rows, footer=f"Made by reportlib {__version__}.")
+    page = render_index(rows, footer=f"Made by reportlib {__version__}.",
+                        comparisons=comparison_links(out_dir))
     return write_text_atomic(Path(out_dir) / INDEX_FILE, page)
 
 

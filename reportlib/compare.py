@@ -180,6 +180,10 @@ def build_comparison(
                                 title=f"Comparison: {' vs '.join(r.name for r in comparison.runs)}",
                                 notebook=COMPARE_NOTEBOOK, name="compare")
     html = export_html(executed, target / "compare.html")
+    from reportlib.batch import INDEX_FILE, write_index
+
+    if (Path(out_dir) / INDEX_FILE).is_file():  # an index of this folder links comparisons
+        write_index(out_dir)
     return ComparisonBuild(name, target, html, executed, summary, time.perf_counter() - started)
 
 

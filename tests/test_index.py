@@ -10,6 +10,7 @@ import pytest
 from reportlib.analysis import analyze_run
 from reportlib.batch import index_rows, write_index
 from reportlib.errors import ParameterError
+from reportlib.formatting import format_number
 from reportlib.ingest import load_run
 from reportlib.present.index import IndexRow, index_row, render_index
 from reportlib.summary import build_summary
@@ -111,3 +112,61 @@ def test_index_scans_report_folders(summaries, tmp_path):
     page = write_index(tmp_path).read_text(encoding="utf-8")
     assert 'href="tiny-codegen/report.html"' in page
     assert not list(tmp_path.glob(".index.html*"))  # written atomically, nothing left over
+
+
+def _finding(kind, severity, message="m", panel="overall"):
+    return {"kind": kind, "severity": severity, "message": message, "panel": panel,
+            "evidence": {}}
+
+
+def test_row_names_metric_format_steps_and_verdict(summaries):
+    summary = dict(summaries["tiny-codegen-overfit"])
+    row = index_row(summary, href="x/report.html", updated="2026-01-02 03:04")
+    assert row.format == summary["run"]["format"]
+    assert row.steps == max(c["last_step"] for c in summary["curves"])
+    # The verdict is the report's first at-a-glance conclusion, in the analysis' words.
+    assert row.headline is not None
+    assert row.headline[1] in {f["message"] for f in summary["findings"]}
+    page = render_index([row])
+    assert f">chrF {format_number(row.best_metric)}<" in page
+    assert ">2026-01-02 03:04<" in page and f">{row.steps}<" in page
+
+
+@pytest.mark.parametrize("findings, tags, notes", [
+    # Two findings of one kind: one tag with a count, not the same tag twice.
+    ([_finding("spike", "warning"), _finding("spike", "warning")], ["spike \u00d72"], 0),
+    # Reading notes are counted apart and are not warnings.
+    ([_finding("ingest_warning", "warning", panel="caveat")] * 3, [], 3),
+    ([_finding("overfitting", "warning"), _finding("ingest_warning", "warning", panel="caveat")],
+     ["overfitting"], 1),
+])
+def test_tags_are_grouped_and_reading_notes_counted_apart(summaries, findings, tags, notes):
+    summary = {**summaries["tiny-codegen"], "findings": findings}
+    row = index_row(summary, href=None)
+    assert row.reading_notes == notes
+    assert all(kind != "ingest_warning" for kind, _, _ in row.findings)
+    page = render_index([row])
+    shown = re.findall(r'<span class="sev-warning"[^>]*>([^<]*)</span>', page)
+    assert shown == tags
+    if notes:
+        assert f"{notes} reading note" in page
+    else:
+        assert "reading note" not in page
+
+
+def test_long_errors_wrap_and_comparisons_are_linked():
+    error = "x" * 500 + " <tag>"
+    page = render_index([IndexRow(name="broken", error=error)],
+                        comparisons=[("a vs <b>", "compare/a_vs_b/compare.html")])
+    assert '<span class="error">' + "x" * 500 + " &lt;tag&gt;</span>" in page
+    assert ".error { white-space: pre-wrap; overflow-wrap: anywhere; }" in page
+    assert '<a href="compare/a_vs_b/compare.html">a vs &lt;b&gt;</a>' in page
+
+
+def test_index_links_the_comparisons_in_the_folder(summaries, tmp_path):
+    _report(tmp_path / "tiny-codegen", summaries["tiny-codegen"])
+    (tmp_path / "compare" / "a_vs_b").mkdir(parents=True)
+    (tmp_path / "compare" / "a_vs_b" / "compare.html").write_text("<html></html>")
+    page = write_index(tmp_path).read_text(encoding="utf-8")
+    assert 'href="compare/a_vs_b/compare.html">a vs b<' in page
+    assert re.search(r'data-value="\d{4}-\d\d-\d\d \d\d:\d\d"', page)  # when it was written

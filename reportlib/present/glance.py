@@ -48,6 +48,11 @@ SECTION_TITLES: dict[str, str] = {
 """The narrative's section headings for the non-curve panels (the curve panels'
 headings are their titles)."""
 
+READING_NOTE_KINDS: frozenset[str] = frozenset({"ingest_warning"})
+"""Findings that say how the log was read (a repaired line, a replaced range), not how the
+run went: not conclusions about the run, so they are counted in one line after the
+conclusions instead of taking their places; each is listed in the report's warnings."""
+
 LABELS: dict[str, str] = {"critical": "Critical", "warning": "Warning", "info": "Note"}
 """The word shown before each item, by severity."""
 
@@ -97,7 +102,8 @@ def glance_items(findings: Iterable[Any], *, panel_titles: Mapping[str, str] | N
     Returns
     -------
     list of :class:`GlanceItem`: one per kind (the first of its kind in that
-    order), ordered by severity, then :data:`KIND_ORDER`, then panel.
+    order), ordered by severity, then :data:`KIND_ORDER`, then panel; then, if
+    there is room, one line counting the :data:`READING_NOTE_KINDS` findings.
     """
     titles = {"train_loss": "Training loss", "val_loss": "Validation loss",
               "eval_metric": "Evaluation metric", **(panel_titles or {})}
@@ -112,13 +118,19 @@ def glance_items(findings: Iterable[Any], *, panel_titles: Mapping[str, str] | N
                                        _section(panel, titles))))
     items: list[GlanceItem] = []
     seen: set[str] = set()
+    notes = 0
     for _, item in sorted(ranked, key=lambda pair: pair[0]):
-        if item.kind in seen or not item.message:
-            continue
-        seen.add(item.kind)
-        items.append(item)
-        if len(items) >= limit:
-            break
+        if item.kind in READING_NOTE_KINDS:
+            notes += 1
+        elif item.kind not in seen and item.message and len(items) < limit:
+            seen.add(item.kind)
+            items.append(item)
+    if notes and len(items) < limit:
+        items.append(GlanceItem(
+            "reading_notes", "info",
+            f"Reading the log left {notes} note{'s' if notes != 1 else ''} "
+            "(values repaired or skipped), listed with the warnings.",
+            "Warnings from reading the log"))
     return items
 
 
@@ -170,6 +182,6 @@ def verdict(findings: Sequence[Any]) -> GlanceItem | None:
 
 
 __all__ = [
-    "KIND_ORDER", "MAX_ITEMS", "PANEL_ORDER", "SEVERITY_ORDER", "GlanceItem", "glance_html",
-    "glance_items", "glance_markdown", "heading_anchor", "verdict",
+    "KIND_ORDER", "MAX_ITEMS", "PANEL_ORDER", "READING_NOTE_KINDS", "SEVERITY_ORDER",
+    "GlanceItem", "glance_html", "glance_items", "glance_markdown", "heading_anchor", "verdict",
 ]

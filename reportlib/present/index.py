@@ -3,10 +3,13 @@
 Each row comes from a report's ``summary.json`` (picked, not computed: the
 analysis already holds every number): final and best training and validation
 loss, the best value of the evaluation metric and its checkpoint, and the
-verdict, i.e. the warning and critical findings. Runs that failed to build get
+verdict: the report's first at-a-glance conclusion
+(:func:`reportlib.present.glance.verdict`) and a tag per kind of warning or
+critical finding; notes from reading the log are counted apart, since they
+say how the log was read, not how the run went. Runs that failed to build get
 a row with their error. The page is self-contained: inline CSS and a small
-inline script that sorts the table when a column header is clicked; it loads
-nothing from anywhere. All text from logs is HTML-escaped.
+inline script that filters the rows and sorts the table when a column header is
+clicked; it loads nothing from anywhere. All text from logs is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from reportlib.errors import ParameterError
 from reportlib.formatting import format_number, format_position, metric_display_name
+from reportlib.present.glance import READING_NOTE_KINDS, verdict
 
 #: Severities listed in the verdict column (info findings are in each report).
 VERDICT_SEVERITIES: tuple[str, ...] = ("critical", "warning")
@@ -28,12 +32,15 @@ VERDICT_SEVERITIES: tuple[str, ...] = ("critical", "warning")
 #: "text" alphabetically.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("run", "Run", "text"),
+    ("format", "Format", "text"),
+    ("steps", "Steps", "number"),
+    ("updated", "Updated", "text"),
     ("final_train_loss", "Final train loss", "number"),
     ("best_train_loss", "Best train loss", "number"),
     ("final_val_loss", "Final val loss", "number"),
     ("best_val_loss", "Best val loss", "number"),
     ("best_metric", "Best {metric}", "number"),
-    ("best_metric_step", "{metric} best at step", "number"),
+    ("best_metric_step", "Best at step", "number"),
     ("verdict", "Verdict", "number"),
 )
 
@@ -55,7 +62,16 @@ class IndexRow:
     metric, best_metric, best_metric_step, best_metric_epoch:
         Display name of the evaluation metric (``"chrF"``) and its best value and checkpoint.
     findings:
-        ``(kind, severity, message)`` of the warning and critical findings.
+        ``(kind, severity, message)`` of the warning and critical findings
+        (notes from reading the log left out: see ``reading_notes``).
+    format, steps:
+        The log's format and its last logged step (None when unknown).
+    updated:
+        When the report was last written (``YYYY-MM-DD HH:MM``, UTC), or None.
+    headline:
+        ``(severity, message)`` of the report's first at-a-glance conclusion, or None.
+    reading_notes:
+        How many notes reading the log left (repairs, skipped lines).
     error:
         Why the run failed to build, or None.
     """
@@ -75,6 +91,11 @@ class IndexRow:
     best_metric_epoch: float | None = None
     findings: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
     error: str | None = None
+    format: str | None = None
+    steps: int | None = None
+    updated: str | None = None
+    headline: tuple[str, str] | None = None
+    reading_notes: int = 0
 
 
 def _curve(summary: Mapping[str, Any], panel: str) -> Mapping[str, Any] | None:
@@ -98,7 +119,8 @@ def _step(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def index_row(summary: Mapping[str, Any], *, href: str | None) -> IndexRow:
+def index_row(summary: Mapping[str, Any], *, href: str | None,
+              updated: str | None = None) -> IndexRow:
     """The index row of one report, from its ``summary.json`` content.
 
     Parameters
@@ -107,6 +129,8 @@ def index_row(summary: Mapping[str, Any], *, href: str | None) -> IndexRow:
         The parsed ``summary.json`` (schema version 1 or 2).
     href:
         The link to the report, relative to the index page.
+    updated:
+        When the report was written, as shown (the caller reads the file's time).
 
     Returns
     -------
@@ -127,11 +151,15 @@ def index_row(summary: Mapping[str, Any], *, href: str | None) -> IndexRow:
     metric_info = summary.get("eval_metric") or {}
     metric_name = metric_info.get("name") or (
         metric_display_name(str(metric["metric"])) if metric.get("metric") else None)
+    all_findings = [f for f in summary.get("findings") or [] if isinstance(f, Mapping)]
     findings = tuple(
         (str(f.get("kind", "")), str(f.get("severity", "")), str(f.get("message", "")))
-        for f in summary.get("findings") or []
-        if f.get("severity") in VERDICT_SEVERITIES
+        for f in all_findings
+        if f.get("severity") in VERDICT_SEVERITIES and f.get("kind") not in READING_NOTE_KINDS
     )
+    top = verdict(all_findings)
+    last_steps = [s for s in (_step(c.get("last_step")) for c in summary.get("curves") or []
+                              if isinstance(c, Mapping)) if s is not None]
     return IndexRow(
         name=str(run["name"]),
         title=None if run.get("title") is None else str(run["title"]),
@@ -147,6 +175,11 @@ def index_row(summary: Mapping[str, Any], *, href: str | None) -> IndexRow:
         best_metric_step=_step(metric.get("best_step")),
         best_metric_epoch=_number(metric.get("best_epoch")),
         findings=findings,
+        format=None if run.get("format") is None else str(run["format"]),
+        steps=max(last_steps) if last_steps else None,
+        updated=updated,
+        headline=None if top is None else (top.severity, top.message),
+        reading_notes=sum(f.get("kind") in READING_NOTE_KINDS for f in all_findings),
     )
 
 
@@ -168,35 +201,55 @@ def _value(value: float | None) -> str:
     return "–" if value is None else format_number(value)
 
 
+def _verdict_cell(row: IndexRow) -> str:
+    """The verdict: the first at-a-glance conclusion, one tag per kind of problem, notes."""
+    if row.error is not None:
+        return _cell(1000, '<span class="sev-failed">build failed</span> '
+                     f'<span class="error">{html.escape(row.error)}</span>', raw=True)
+    parts = []
+    if row.headline is not None:
+        parts.append(f'<div class="headline">{html.escape(row.headline[1])}</div>')
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for kind, severity, message in row.findings:
+        grouped.setdefault((kind, severity), []).append(message)
+    for (kind, severity), messages in grouped.items():
+        label = kind.replace("_", " ") + (f" \u00d7{len(messages)}" if len(messages) > 1 else "")
+        parts.append(f'<span class="sev-{html.escape(severity, quote=True)}" '
+                     f'title="{html.escape(" | ".join(messages), quote=True)}">'
+                     f"{html.escape(label)}</span>")
+    if not row.findings:
+        parts.append('<span class="none">no warnings</span>')
+    if row.reading_notes:
+        parts.append(f'<span class="note">{row.reading_notes} reading '
+                     f"note{'s' if row.reading_notes != 1 else ''}</span>")
+    rank = sum(100 if sev == "critical" else 1 for _, sev, _ in row.findings)
+    return _cell(rank, "".join(parts), raw=True)
+
+
 def _row_html(row: IndexRow) -> str:
     name = html.escape(row.name)
     link = f'<a href="{html.escape(row.href, quote=True)}">{name}</a>' if row.href else name
     if row.title:
         link += f'<div class="title">{html.escape(row.title)}</div>'
     cells = [_cell(row.name.lower(), link, raw=True)]
+    cells.append(_cell(row.format, row.format or "–"))
+    cells.append(_cell(row.steps, "–" if row.steps is None else str(row.steps)))
+    cells.append(_cell(row.updated, row.updated or "–"))
     cells.append(_cell(row.final_train_loss, _value(row.final_train_loss)))
     cells.append(_cell(row.best_train_loss, _value(row.best_train_loss)))
     cells.append(_cell(row.final_val_loss, _value(row.final_val_loss)))
     val_where = (None if row.best_val_step is None
                  else "at " + format_position(row.best_val_step, row.best_val_epoch))
     cells.append(_cell(row.best_val_loss, _value(row.best_val_loss), title=val_where))
-    cells.append(_cell(row.best_metric, _value(row.best_metric),
+    metric_text = _value(row.best_metric)
+    if row.metric and row.best_metric is not None:
+        metric_text = f"{row.metric} {metric_text}"
+    cells.append(_cell(row.best_metric, metric_text,
                        title=f"{row.metric} of the best checkpoint" if row.metric else None))
     where = ("–" if row.best_metric_step is None
              else format_position(row.best_metric_step, row.best_metric_epoch)[len("step "):])
     cells.append(_cell(row.best_metric_step, where))
-    if row.error is not None:
-        verdict = f'<span class="sev-failed">build failed</span> {html.escape(row.error)}'
-        rank = 1000
-    elif row.findings:
-        verdict = " ".join(
-            f'<span class="sev-{html.escape(sev)}" title="{html.escape(msg, quote=True)}">'
-            f"{html.escape(kind)}</span>" for kind, sev, msg in row.findings)
-        rank = sum(100 if sev == "critical" else 1 for _, sev, _ in row.findings)
-    else:
-        verdict = '<span class="none">no warnings</span>'
-        rank = 0
-    cells.append(_cell(rank, verdict, raw=True))
+    cells.append(_verdict_cell(row))
     status = "failed" if row.error is not None else "built"
     return f'<tr class="run-{status}">' + "".join(cells) + "</tr>"
 
@@ -213,11 +266,18 @@ th button { font: inherit; font-weight: 600; background: none; border: none; pad
 th[aria-sort="ascending"] button::after { content: " \\25B2"; }
 th[aria-sort="descending"] button::after { content: " \\25BC"; }
 .title { color: #666; font-size: 0.85em; }
-span[class^="sev-"], span.none { display: inline-block; border-radius: 3px; padding: 0 0.3em;
+span[class^="sev-"], span.none, span.note { display: inline-block; border-radius: 3px;
+  padding: 0 0.3em;
                            margin: 0 0.2em 0.2em 0; font-size: 0.85em; }
 .sev-critical, .sev-failed { background: #b2182b; color: #fff; }
 .sev-warning { background: #fdb863; color: #222; }
 span.none { background: #d9f0d3; color: #222; }
+span.note { background: #eee; color: #444; }
+.headline { margin-bottom: 0.2em; }
+td { overflow-wrap: anywhere; }
+.error { white-space: pre-wrap; overflow-wrap: anywhere; }
+#filter { font: inherit; padding: 0.3em 0.5em; width: 24em; max-width: 100%; margin: 0 0 0.8em; }
+tr.hidden { display: none; }
 tr.run-failed td { background: #fbeaea; }
 footer { color: #666; font-size: 0.8em; margin-top: 2em; }
 @media print { th button::after { content: none; } }
@@ -228,6 +288,19 @@ footer { color: #666; font-size: 0.8em; margin-top: 2em; }
 _SCRIPT = """
 (function () {
   var table = document.getElementById("runs");
+  var filter = document.getElementById("filter");
+  var shown = document.getElementById("shown");
+  filter.addEventListener("input", function () {
+    var words = filter.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    var rows = table.tBodies[0].rows, count = 0;
+    Array.prototype.forEach.call(rows, function (row) {
+      var text = row.textContent.toLowerCase();
+      var keep = words.every(function (w) { return text.indexOf(w) !== -1; });
+      row.classList.toggle("hidden", !keep);
+      if (keep) { count += 1; }
+    });
+    shown.textContent = count === rows.length ? "" : count + " of " + rows.length + " shown";
+  });
   var headers = table.tHead.rows[0].cells;
   function key(row, i) { return row.cells[i].getAttribute("data-value"); }
   Array.prototype.forEach.call(headers, function (th, i) {
@@ -252,7 +325,8 @@ _SCRIPT = """
 
 
 def render_index(rows: Sequence[IndexRow], *, title: str = "Training reports",
-                 footer: str | None = None) -> str:
+                 footer: str | None = None,
+                 comparisons: Sequence[tuple[str, str]] = ()) -> str:
     """The index page: a sortable table of ``rows``, sorted by run name.
 
     Parameters
@@ -263,6 +337,8 @@ def render_index(rows: Sequence[IndexRow], *, title: str = "Training reports",
         The page title (escaped).
     footer:
         A line under the table (escaped), e.g. what made the page.
+    comparisons:
+        ``(name, href)`` of the comparisons in the folder, linked above the table.
 
     Returns
     -------
@@ -279,8 +355,15 @@ def render_index(rows: Sequence[IndexRow], *, title: str = "Training reports",
     counts = f"{len(rows)} run{'s' if len(rows) != 1 else ''}"
     if failed:
         counts += f", {failed} failed to build"
-    note = ("Click a column header to sort by it. Verdict lists the warning and critical "
-            "findings of each report (hover for the sentence); open a report for the evidence.")
+    note = ("Type in the box to filter the runs; click a column header to sort by it. "
+            "Verdict: each report's first conclusion, then a tag per kind of warning or "
+            "critical finding (hover for the sentences) and the notes left by reading the log; "
+            "open a report for the evidence.")
+    compared = ""
+    if comparisons:
+        links = "".join(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(name)}'
+                        "</a></li>" for name, href in comparisons)
+        compared = f"<h2>Comparisons</h2><ul>{links}</ul>"
     meta = json.dumps({"runs": len(rows), "failed": failed})
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -295,6 +378,9 @@ def render_index(rows: Sequence[IndexRow], *, title: str = "Training reports",
 <main>
 <h1>{html.escape(title)}</h1>
 <p>{counts}. {html.escape(note)}</p>
+{compared}
+<input id="filter" type="search" placeholder="Filter runs (name, format, verdict...)"
+       aria-label="Filter runs"> <span id="shown" aria-live="polite"></span>
 <table id="runs" data-summary="{html.escape(meta, quote=True)}">
 <thead><tr>{head}</tr></thead>
 <tbody>
