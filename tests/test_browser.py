@@ -116,3 +116,59 @@ def test_clicking_a_link_opens_the_report(browser, index):
     page.close()
     assert url.endswith("/tiny-codegen-overfit/report.html")
     assert title == "Training report: tiny-codegen-overfit"
+
+
+@pytest.fixture(scope="module")
+def index_of_100(example_run, overfit_run, tmp_path_factory):
+    """An index of 100 generated runs (test data): the two example runs' summary.json,
+    renamed and with their losses scaled, so every row and sort key differs."""
+    from reportlib.analysis import analyze_run
+    from reportlib.batch import write_index
+    from reportlib.ingest import load_run
+    from reportlib.summary import build_summary
+
+    bases = []
+    for path in (example_run, overfit_run):
+        run = load_run(path)
+        bases.append(json.loads(json.dumps(build_summary(run, analyze_run(run)))))
+    out = tmp_path_factory.mktemp("index100")
+    for i in range(100):
+        summary = json.loads(json.dumps(bases[i % 2]))
+        summary["run"]["name"] = f"gen-{i:03d}-{'overfit' if i % 2 else 'healthy'}"
+        for curve in summary["curves"]:
+            if curve["metric"] == "loss" and curve["best"] is not None:
+                curve["best"] *= 1 + i / 100
+                curve["last"] *= 1 + i / 100
+        folder = out / summary["run"]["name"]
+        folder.mkdir()
+        (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        (folder / "report.html").write_text("<html><title>r</title></html>", encoding="utf-8")
+    return write_index(out)
+
+
+def test_index_of_100_runs_loads_fast_and_filters(browser, index_of_100):
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(index_of_100.as_uri())
+    page.wait_for_load_state("load")
+    seconds = page.evaluate("performance.timing.loadEventEnd - performance.timing.navigationStart"
+                            ) / 1000
+    assert page.locator("#runs tbody tr").count() == 100
+    page.fill("#filter", "gen-007")
+    visible = page.locator("#runs tbody tr:visible")
+    names = [visible.nth(i).locator("td").first.inner_text() for i in range(visible.count())]
+    status = page.inner_text("#shown")
+    page.fill("#filter", "overfit")
+    overfit_rows = page.locator("#runs tbody tr:visible").count()
+    page.fill("#filter", "")
+    all_rows = page.locator("#runs tbody tr:visible").count()
+    page.locator('#runs th[data-key="best_val_loss"] button').click()
+    values = [float(v) for v in _column(page, "best_val_loss")]
+    page.close()
+    assert errors == []
+    assert seconds < 1.0, f"the index of 100 runs took {seconds:.2f} s to load"
+    assert [n.splitlines()[0] for n in names] == ["gen-007-overfit"]
+    assert status == "1 of 100 shown"
+    assert overfit_rows == 50 and all_rows == 100
+    assert values == sorted(values) and len(values) == 100
