@@ -18,7 +18,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from reportlib.formatting import format_number
+from reportlib.formatting import format_number, plural
 
 #: Language of the samples when run.yaml does not say (``language: ...``).
 DEFAULT_LANGUAGE = "python"
@@ -37,6 +37,7 @@ _STYLE = (
     ".reportlib-gallery h4{grid-column:1/-1;margin:0.6em 0 0.2em 0;font-size:0.95em}"
     ".reportlib-gallery pre{margin:0;padding:6px;background:#f7f7f7;font-size:0.72em;"
     "white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid #e3e3e3}"
+    ".reportlib-gallery pre.blank{color:#8a4b00;background:#fff8ee}"
     ".reportlib-gallery .cap{font-size:0.75em;color:#555;margin-bottom:2px}"
     "</style>"
 )
@@ -62,6 +63,36 @@ def _cut(text: str) -> str:
         else:
             shown += f"\n… ({len(text) - len(shown)} more characters)"
     return shown
+
+
+#: How each whitespace character is counted when a text holds nothing else.
+_BLANK_NAMES: tuple[tuple[str, str], ...] = (("\n", "line break"), (" ", "space"),
+                                             ("\t", "tab"), ("\r", "carriage return"))
+
+
+def describe_blank(text: str) -> str | None:
+    """What a whitespace-only ``text`` holds, e.g. ``"(empty: 41 line breaks)"``; None otherwise.
+
+    A prediction of only newlines would show as a tall empty box, which reads as
+    a rendering fault; the counts say what the model actually wrote.
+    """
+    if text.strip():
+        return None
+    if not text:
+        return "(empty: no characters)"
+    counts = [plural(text.count(ch), name) for ch, name in _BLANK_NAMES if ch in text]
+    other = len(text) - sum(text.count(ch) for ch, _ in _BLANK_NAMES)
+    if other:
+        counts.append(plural(other, "other whitespace character"))
+    return f"(empty: {', '.join(counts)})"
+
+
+def text_cell_html(text: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """One gallery cell's ``<pre>``: highlighted text, or what a blank text holds."""
+    blank = describe_blank(text)
+    if blank is not None:
+        return f'<pre class="blank"><em>{html.escape(blank)}</em></pre>'
+    return f"<pre>{highlight_code(text, language)}</pre>"
 
 
 def sample_gallery_html(
@@ -107,9 +138,10 @@ def sample_gallery_html(
                          f"({change.delta:+.3g} chrF)</h4>")
             for caption, text in cells:
                 parts.append(f'<div><div class="cap">{html.escape(caption)}</div>'
-                             f"<pre>{highlight_code(str(text), language)}</pre></div>")
+                             f"{text_cell_html(str(text), language)}</div>")
             parts.append("</div>")
     return "\n".join(parts)
 
 
-__all__ = ["DEFAULT_LANGUAGE", "highlight_code", "sample_gallery_html"]
+__all__ = ["DEFAULT_LANGUAGE", "describe_blank", "highlight_code", "sample_gallery_html",
+           "text_cell_html"]
