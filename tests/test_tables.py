@@ -131,3 +131,19 @@ def test_run_facts_table_leaves_out_unknown_facts() -> None:
     assert "Model" not in facts["Fact"].tolist()
     assert "Best checkpoint" not in facts["Fact"].tolist()
     assert facts["Fact"].tolist()[:2] == ["Run", "Steps"]
+
+
+@pytest.mark.parametrize("rows, kept, dropped", [
+    # Only accuracy logged: the never-filled Validation Loss and Training Loss columns go.
+    ([row(10, 1.0, "eval", "accuracy", 0.5), row(20, 2.0, "eval", "accuracy", 0.6)],
+     ["Step", "accuracy"], ["Validation Loss", "Training Loss"]),
+    # A logged NaN is a value: its column stays even with nothing else in it.
+    ([row(10, 1.0, "eval", "loss", float("nan")), row(10, 1.0, "eval", "accuracy", 0.5)],
+     ["Validation Loss", "accuracy"], ["Training Loss"]),
+])
+def test_evaluations_table_drops_empty_columns_when_asked(rows, kept, dropped) -> None:
+    run = synthetic_run(rows)
+    table = evaluations_table(run, drop_empty=True)
+    assert set(kept) <= set(table.columns)
+    assert not set(dropped) & set(table.columns)
+    assert set(dropped) <= set(evaluations_table(run).columns)  # kept by default (model card)

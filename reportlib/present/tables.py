@@ -24,7 +24,7 @@ STEP_COLUMN = "Step"
 VALIDATION_LOSS_COLUMN = "Validation Loss"
 
 
-def evaluations_table(source: RunAnalysis | Run) -> pd.DataFrame:
+def evaluations_table(source: RunAnalysis | Run, *, drop_empty: bool = False) -> pd.DataFrame:
     """One row per evaluation, like HF's model-card "Training results" table.
 
     Columns: Training Loss (the last training loss logged at or before that
@@ -37,6 +37,10 @@ def evaluations_table(source: RunAnalysis | Run) -> pd.DataFrame:
     source:
         A :class:`~reportlib.analysis.RunAnalysis` (uses its ``evaluations``)
         or a :class:`~reportlib.run.Run`.
+    drop_empty:
+        Leave out the columns with no value at all (a log with dozens of
+        evaluation keys, most never filled); the step column always stays.
+        False keeps Hugging Face's four first columns, as a model card has them.
 
     Returns
     -------
@@ -49,11 +53,18 @@ def evaluations_table(source: RunAnalysis | Run) -> pd.DataFrame:
     """
     if isinstance(source, RunAnalysis):
         frame = source.evaluations
+        logged = {m for split, m in source.curves if split == "eval"}
     elif isinstance(source, Run):
         frame = evaluation_frame(source)
+        logged = {m for split, m in source.curves() if split == "eval"}
     else:
         raise ParameterError(
             f"evaluations_table takes a RunAnalysis or a Run, got {type(source).__name__}")
+    if drop_empty and not frame.empty:
+        # A column with no value: an evaluation key never logged at these steps. A logged
+        # NaN is a value (and evidence): its column stays.
+        frame = frame[[c for c in frame.columns
+                       if c == "step" or frame[c].notna().any() or c in logged]]
     columns: dict[str, str] = {"train_loss": TRAINING_LOSS_COLUMN, "epoch": EPOCH_COLUMN,
                                "step": STEP_COLUMN, "loss": VALIDATION_LOSS_COLUMN}
     others = [str(m) for m in frame.columns if m not in columns]
@@ -64,6 +75,8 @@ def evaluations_table(source: RunAnalysis | Run) -> pd.DataFrame:
         columns[metric] = shown[metric] if counts[shown[metric]] == 1 else metric
     table = frame.rename(columns=columns)
     order = [TRAINING_LOSS_COLUMN, EPOCH_COLUMN, STEP_COLUMN, VALIDATION_LOSS_COLUMN]
+    if drop_empty and not frame.empty:
+        order = [name for name in order if name in table.columns]
     for name in order:
         if name not in table.columns:
             table[name] = pd.Series(dtype=float)
