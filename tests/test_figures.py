@@ -96,7 +96,7 @@ def test_missing_panels_say_so():
     val_texts = [t.get_text() for t in fig.axes[1].texts]
     metric_texts = [t.get_text() for t in fig.axes[2].texts]
     assert val_texts == ["no validation loss in this log"]
-    assert metric_texts == ["no validation chrF in this log"]
+    assert metric_texts == ["no evaluation metric in this log"]  # not "chrF": none is named
     assert fig.axes[1].get_lines() == [] and fig.axes[2].get_lines() == []
 
 
@@ -211,3 +211,51 @@ def test_a_scored_run_whose_interval_misses_its_estimate_draws(tmp_path):
     fig = figures.plot_learning_curves(run, analysis)
     segments = _segments(fig.axes[2])
     assert segments[0] == (10.0, pytest.approx(first.low), pytest.approx(first.high))
+
+
+def _rows(metric, values, split="train"):
+    return [{"step": i + 1, "epoch": math.nan, "split": split, "metric": metric, "value": v,
+             "wall_time": math.nan, "source_key": metric} for i, v in enumerate(values)]
+
+
+@pytest.mark.parametrize("metrics, titles", [
+    # No evaluation: the run's gradient norm and learning rate fill the empty panels.
+    (["loss", "learning_rate", "grad_norm"],
+     ["Training loss", "Gradient norm (no validation loss logged)",
+      "Learning rate (no evaluation metric logged)"]),
+    (["loss", "learning_rate"],
+     ["Training loss", "Learning rate (no validation loss logged)", "Evaluation metric"]),
+    # Not even a loss: whatever the run logged is shown, and named.
+    (["throughput"], ["Throughput (no training loss logged)", "Validation loss",
+                      "Evaluation metric"]),
+])
+def test_panels_without_their_curve_show_what_the_run_has(metrics, titles):
+    rows = [r for m in metrics for r in _rows(m, [1.0 / (i + 1) for i in range(30)])]
+    run = _run(rows)
+    fig = figures.plot_learning_curves(run, analyze_run(run))
+    assert [ax.get_title() for ax in fig.axes[:3]] == titles
+    for ax, title in zip(fig.axes[:3], titles, strict=True):
+        drawn = [ln for ln in ax.get_lines() if ln.get_label().endswith("(raw)")]
+        assert bool(drawn) == ("logged" in title or title == "Training loss")
+        assert not [ln for ln in ax.get_lines() if ln.get_label().startswith("best")]
+
+
+def test_one_extreme_value_does_not_flatten_the_curve():
+    values = [2.0 - 0.01 * i for i in range(60)]
+    values[3] = 1e6
+    run = _run(_rows("loss", values))
+    fig = figures.plot_learning_curves(run, analyze_run(run))
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert high < 10 and low < min(v for v in values if v < 1e6)  # the bulk fills the panel
+    marks = [c for c in ax.collections if "above the range" in c.get_label()]
+    assert len(marks) == 1 and marks[0].get_label().startswith("1 point")
+    np.testing.assert_allclose(marks[0].get_offsets(), [[4, high]])
+    assert "1e+06" in [t.get_text() for t in ax.texts]  # marked with its value
+
+
+def test_a_curve_without_outliers_keeps_its_full_range():
+    values = [10.0 / (i + 1) for i in range(200)]  # a steep but ordinary descent
+    fig, ax = plt.subplots()
+    assert figures.fit_bulk(ax, np.array(values), np.arange(200)) == []
+    assert len(ax.texts) == 0

@@ -25,6 +25,7 @@ import seaborn as sns
 
 from reportlib.analysis import smooth_ema
 from reportlib.errors import ParameterError
+from reportlib.formatting import metric_display_name
 from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
 
 #: The three panels, in order: (key in ``analysis.panels``, default title).
@@ -49,6 +50,23 @@ MAX_EPOCH_LABELS = 12
 PANEL_COLORS = ("#1f77b4", "#d62728", "#2ca02c")
 PROBLEM_COLOR = "#b2182b"
 BEST_COLOR = "#222222"
+#: Curves drawn, in this order, in a panel whose own curve the log lacks (a run
+#: without evaluation): what the run does have says more than an empty box.
+SUBSTITUTE_METRICS: tuple[str, ...] = ("grad_norm", "learning_rate", "lr", "accuracy")
+#: Share of a curve's finite values, at each end, that may fall outside its panel's
+#: y-range (at least one) when they lie far from the rest: one extreme value (a
+#: loss of 1e6 at step 3) must not flatten the rest of the curve. Points outside
+#: are marked at the edge with their values (TensorBoard's "ignore outliers in
+#: chart scaling" does much the same).
+OUTSIDE_SHARE = 0.01
+#: The y-range is cut to the bulk only when the full range is this many times the
+#: bulk's range: short of that, every point fits in a readable panel.
+OUTLIER_RANGE_RATIO = 4.0
+#: Margin added above and below the bulk's range, as a fraction of it.
+BULK_MARGIN = 0.15
+#: Most out-of-range points labelled with their value in a panel (more would overlap);
+#: the legend gives their count.
+MAX_OUTLIER_LABELS = 3
 #: Figure size in inches for the three panels in a row.
 FIGSIZE = (15.0, 4.2)
 #: Margins of the three panels (fractions of the figure), room for the tick labels,
@@ -105,31 +123,107 @@ def plot_learning_curves(run: Any, analysis: Any, *, smoothing: float = DEFAULT_
         fig = axes[0].figure
     best = getattr(analysis, "best_checkpoint", None)
     problems = _problem_steps(analysis)
+    substitutes = substitute_curves(run, analysis)
     for ax, (panel, default_title), color in zip(axes, PANELS, PANEL_COLORS, strict=True):
         key = analysis.panels.get(panel)
         title = default_title
         if panel == "eval_metric" and getattr(analysis, "eval_metric_name", None):
             title = literal_text(f"Validation {analysis.eval_metric_name}")
-        if key is None:
+        elif panel == "eval_metric" and key is None:
+            title = "Evaluation metric"  # not "chrF": the log names none
+        substitute = key is None and panel in substitutes
+        if key is None and not substitute:
             _empty_panel(ax, title, f"no {title[0].lower() + title[1:]} in this log")
             continue
+        ylabel = title
+        if substitute:
+            missing = title[0].lower() + title[1:]
+            key = substitutes[panel]
+            name = metric_display_name(key[1])
+            ylabel = literal_text(name[:1].upper() + name[1:])
+            title = f"{ylabel} (no {missing} logged)"
         frame = run.series(*key)
         if not frame.empty:
-            plot_curve(frame, ax=ax, smoothing=smoothing, color=color, label=title)
+            plot_curve(frame, ax=ax, smoothing=smoothing, color=color, label=ylabel)
         scores = getattr(analysis, "scores", None)
         if panel == "eval_metric" and key[1] == "chrf" and scores is not None:
             plot_chrf_intervals(scores.checkpoints, ax=ax, color=color)
         _mark_problems(ax, frame, problems.get(key, {}))
-        _mark_best(ax, analysis, key, frame)
+        if not substitute:
+            _mark_best(ax, analysis, key, frame)
+        fit_bulk(ax, frame["value"].to_numpy(dtype=float), frame["step"].to_numpy(), color=color)
         ax.set_title(title)
         ax.set_xlabel("step")
-        ax.set_ylabel(title)
+        ax.set_ylabel(ylabel)
         _mark_epochs(ax, run)
         if best is not None and best.step is not None:
             ax.axvline(best.step, color=BEST_COLOR, lw=0.8, ls=":", zorder=1,
                        label=f"best checkpoint (step {best.step})")
         ax.legend(loc="best", fontsize="small", frameon=False)
     return fig
+
+
+def substitute_curves(run: Any, analysis: Any) -> dict[str, tuple[str, str]]:
+    """For each panel whose curve the log lacks, another curve of the run to draw instead.
+
+    Picked by name from :data:`SUBSTITUTE_METRICS`, then any other curve of the
+    run in its own order, never a curve another panel already shows; panels with
+    a curve get none.
+    """
+    missing = [panel for panel, _ in PANELS if analysis.panels.get(panel) is None]
+    if not missing:
+        return {}
+    used = {key for key in analysis.panels.values() if key is not None}
+    available = [c for c in run.curves() if c not in used]
+    ranked = [c for name in SUBSTITUTE_METRICS for c in available if c[1] == name]
+    ranked += [c for c in available if c not in ranked]
+    return dict(zip(missing, ranked, strict=False))
+
+
+def fit_bulk(ax: Axes, values: np.ndarray, steps: np.ndarray, *, color: str | None = None
+             ) -> list[tuple[float, float]]:
+    """Set the y-range to the bulk of ``values`` when a few lie far outside it.
+
+    The range becomes that of the finite values without the :data:`OUTSIDE_SHARE`
+    lowest and highest (at least one each), plus a :data:`BULK_MARGIN`, but
+    only when the full range is more than
+    :data:`OUTLIER_RANGE_RATIO` times that bulk. Each point outside is drawn
+    as a triangle at the panel's edge, and up to :data:`MAX_OUTLIER_LABELS` of
+    the farthest are labelled with their values: none is dropped silently.
+
+    Returns
+    -------
+    list of (step, value) of the points outside the new range (empty when unchanged).
+    """
+    finite = np.isfinite(values)
+    if finite.sum() < 5:
+        return []
+    ordered = np.sort(values[finite])
+    spare = max(1, int(len(ordered) * OUTSIDE_SHARE))
+    low, high = ordered[spare], ordered[-1 - spare]
+    full_low, full_high = ordered[0], ordered[-1]
+    bulk = high - low
+    if bulk <= 0 or (full_high - full_low) <= OUTLIER_RANGE_RATIO * bulk:
+        return []
+    bottom, top = low - BULK_MARGIN * bulk, high + BULK_MARGIN * bulk
+    ax.set_ylim(bottom, top)
+    outside = finite & ((values < bottom) | (values > top))
+    points = list(zip(steps[outside].astype(float), values[outside].astype(float), strict=True))
+    above = [(s, v) for s, v in points if v > top]
+    below = [(s, v) for s, v in points if v < bottom]
+    for group, edge, marker in ((above, top, "^"), (below, bottom, "v")):
+        if not group:
+            continue
+        ax.scatter([s for s, _ in group], [edge] * len(group), marker=marker, s=30,
+                   color=color or PROBLEM_COLOR, clip_on=False, zorder=6,
+                   label=f"{len(group)} point(s) {'above' if edge == top else 'below'} the range")
+    farthest = sorted(points, key=lambda p: -abs(p[1] - (top + bottom) / 2))
+    for step, value in farthest[:MAX_OUTLIER_LABELS]:
+        edge = top if value > top else bottom
+        ax.annotate(f"{value:.4g}", (step, edge), xytext=(3, -10 if edge == top else 4),
+                    textcoords="offset points", fontsize="x-small", color="0.2",
+                    annotation_clip=False)
+    return points
 
 
 def plot_curve(
@@ -341,6 +435,6 @@ def _mark_epochs(ax: Axes, run: Any) -> None:
 
 
 __all__ = [
-    "PANELS", "downsample_indices", "epoch_boundaries", "plot_chrf_intervals", "plot_curve",
-    "plot_learning_curves", "plot_sample_distributions",
+    "PANELS", "downsample_indices", "epoch_boundaries", "fit_bulk", "plot_chrf_intervals",
+    "plot_curve", "plot_learning_curves", "plot_sample_distributions", "substitute_curves",
 ]
