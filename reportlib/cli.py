@@ -130,11 +130,23 @@ def compare(runs: tuple[Path, ...], out_dir: Path, smoothing: float) -> None:
         result = build_comparison(list(runs), out_dir, smoothing=smoothing)
     except ReportlibError as error:
         _fail(error)
+    from reportlib.analysis.compare import Difference
+    from reportlib.formatting import format_number
+    from reportlib.present.compare import difference_verdict
+
     data = json.loads(result.summary.read_text(encoding="utf-8"))["comparison"]
-    for criterion, key in (("validation loss", "best_by_val_loss"),
-                           (data.get("metric_name") or "metric", "best_by_metric")):
+    for criterion, key, name in (("validation loss", "best_by_val_loss", "val_loss"),
+                                 (data.get("metric_name") or "metric", "best_by_metric",
+                                  "metric")):
         if data.get(key):
             click.echo(f"best by {criterion}: {data[key]}")
+        for raw in data.get("differences") or []:
+            if raw.get("criterion") == name:
+                d = Difference(**raw)
+                click.echo(f"  {d.best} ahead of {d.other} by {format_number(d.gap)}: "
+                           f"{difference_verdict(d)}")
+    for reason in data.get("not_comparable") or []:
+        click.echo(f"not ranked by {data.get('metric_name') or 'metric'}: {reason}")
     click.echo(f"built comparison {result.name}: {result.html} ({result.seconds:.1f} s)")
 
 

@@ -105,7 +105,7 @@ def test_without_scores_the_logs_values_are_compared(example_run, overfit_run):
     assert all(not e.scored for e in result.runs)
 
 
-def test_different_references_compare_intervals(example_run, overfit_run, tmp_path, cache):
+def test_different_references_are_not_ranked(example_run, overfit_run, tmp_path, cache):
     other = tmp_path / "other-refs"
     shutil.copytree(overfit_run, other)
     refs = other / "references.jsonl"
@@ -114,12 +114,15 @@ def test_different_references_compare_intervals(example_run, overfit_run, tmp_pa
     first["reference"] = first["reference"] + "\n    return None"
     refs.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n", encoding="utf-8")
     result = load_comparison([example_run, other]).result
-    (diff,) = result.by("metric")
-    assert diff.method == "intervals" and "different references" in diff.note
-    a, b = result.entry(diff.best), result.entry(diff.other)
-    overlap = a.scored_low <= b.scored_high and b.scored_low <= a.scored_high
-    assert diff.larger_than_noise is (not overlap)
-    assert not result.shared_references
+    # Scores on two different evaluation sets say nothing about which run is better.
+    assert result.by("metric") == () and result.best_by_metric is None
+    (reason,) = result.not_comparable
+    hashes = {e.references_sha256[:12] for e in result.runs}
+    assert "different references" in reason and all(h in reason for h in hashes)
+    assert len(hashes) == 2 and not result.shared_references
+    text = view.render_comparison(result)
+    assert "Not comparable by their evaluation metric" in text and "Best by chrF" not in text
+    assert result.by("val_loss")  # the loss is still compared
 
 
 @pytest.mark.parametrize(
@@ -215,6 +218,10 @@ def test_cli_compare_builds_a_self_contained_page(built_comparison):
         in result.stdout
     assert "best by validation loss: tiny-codegen\n" in result.stdout
     assert "best by chrF: tiny-codegen-overfit\n" in result.stdout
+    # Each gap says whether it counts, and by which test.
+    gaps = [line for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert len(gaps) == 2 and all("noise" in line for line in gaps)
+    assert "paired bootstrap, p = " in gaps[1]
     html = (folder / "compare.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", html)
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 1
@@ -244,4 +251,33 @@ def test_comparison_notes_are_escaped():
                                       version="0.1.0", smoothing=0.6)
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "smoothing=0.6" in text
-    assert "Every run" in comparison_footer_markdown([], version="0.1.0", smoothing=0.6)
+    assert "Every run" not in comparison_footer_markdown([], version="0.1.0", smoothing=0.6)
+
+
+@pytest.mark.parametrize("with_scores, sentence", [
+    (True, "Every run was scored from its prediction files."),
+    # Regression: "Every run with prediction files was scored" was printed when none had any.
+    (False, "No run was scored from prediction files"),
+])
+def test_footer_says_where_the_metric_came_from(scored, example_run, overfit_run, with_scores,
+                                                sentence):
+    result = scored.result if with_scores else compare_runs(
+        [analyze_run(load_run(p)) for p in (example_run, overfit_run)])
+    text = view.comparison_footer_markdown([], version="0.1.0", smoothing=0.6,
+                                           comparison=result)
+    assert sentence in text and ("Every run" in text) is with_scores
+
+
+def test_runs_without_a_shared_metric_are_not_ranked_by_one(tmp_path):
+    runs = []
+    for name, metric in (("a", "eval_accuracy"), ("b", "eval_bleu")):
+        folder = tmp_path / name
+        folder.mkdir()
+        history = [{"step": s, "epoch": float(i + 1), "eval_loss": 2.0 - 0.1 * i, metric: 0.5 + i}
+                   for i, s in enumerate((10, 20, 30))]  # generated test data
+        (folder / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+        runs.append(analyze_run(load_run(folder)))
+    result = compare_runs(runs)
+    (reason,) = result.not_comparable
+    assert "do not share an evaluation metric" in reason
+    assert result.best_by_metric is None and result.by("metric") == ()

@@ -152,6 +152,10 @@ class RunComparison:
         Best run vs each other run, validation loss first, then the metric.
     shared_references:
         Whether every scored run was scored against the same references.
+    not_comparable:
+        Why the runs are not ranked by their metric (scored against different
+        references, or no metric in common): one reason per line, empty when
+        they are ranked.
     """
 
     runs: tuple[RunEntry, ...]
@@ -160,6 +164,7 @@ class RunComparison:
     best_by_metric: str | None
     differences: tuple[Difference, ...]
     shared_references: bool
+    not_comparable: tuple[str, ...] = ()
 
     def by(self, criterion: str) -> tuple[Difference, ...]:
         """The differences by ``criterion``."""
@@ -326,6 +331,18 @@ def compare_runs(analyses: Sequence[RunAnalysis],
                     for a in analyses)
     metric_names = {e.metric for e in entries}
     shared_metric = metric_names.pop() if len(metric_names) == 1 else None
+    refs = {e.references_sha256 for e in entries if e.scored}
+    not_comparable = []
+    if shared_metric is None and len(metric_names) > 1:
+        shown = sorted({e.metric_name or e.metric or "none" for e in entries})
+        not_comparable.append("the runs do not share an evaluation metric ("
+                              + ", ".join(shown) + ")")
+    if all_scored and len(refs) > 1:
+        # Different evaluation sets: a higher score on an easier set says nothing.
+        by_ref = ", ".join(f"{e.name}: {str(e.references_sha256)[:12]}" for e in entries)
+        not_comparable.append("the runs were scored against different references "
+                              f"(sha256 {by_ref})")
+        shared_metric = None
     differences: list[Difference] = []
     best_names: dict[str, str | None] = {}
     for criterion in CRITERIA:
@@ -344,7 +361,6 @@ def compare_runs(analyses: Sequence[RunAnalysis],
                                                (best.val_loss_noise, other.val_loss_noise), ""))
             else:
                 differences.append(_metric_difference(best, other, gap, scores))
-    refs = {e.references_sha256 for e in entries if e.scored}
     return RunComparison(
         runs=entries,
         metric_name=next((e.metric_name for e in entries if e.metric_name), None)
@@ -353,6 +369,7 @@ def compare_runs(analyses: Sequence[RunAnalysis],
         best_by_metric=best_names["metric"],
         differences=tuple(differences),
         shared_references=all_scored and len(refs) == 1,
+        not_comparable=tuple(not_comparable),
     )
 
 

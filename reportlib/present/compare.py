@@ -141,6 +141,19 @@ def best_checkpoints_table(comparison: RunComparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def difference_verdict(d: Difference) -> str:
+    """Whether a gap counts, in a few words, with the test behind it (for the CLI)."""
+    if d.larger_than_noise is None:
+        return "cannot tell whether it is larger than the noise"
+    verdict = "larger than the noise" if d.larger_than_noise else "within the noise"
+    if d.method == "paired_bootstrap":
+        return f"{verdict} (paired bootstrap, p = {format_number(d.p_value)})"
+    if d.method == "intervals":
+        apart = "apart" if d.larger_than_noise else "overlap"
+        return f"{verdict} (95% bootstrap intervals {apart})"
+    return f"{verdict} (had to exceed {format_number(d.threshold)})"
+
+
 def _difference_sentence(d: Difference, label: str) -> str:
     best, other = escape_inline(d.best), escape_inline(d.other)
     head = (f"{best} ({format_number(d.best_value)}) is ahead of {other} "
@@ -197,7 +210,10 @@ def render_comparison(comparison: RunComparison) -> str:
 
     title = f"Validation {metric}" if metric else "Validation metric"
     lines = [f"### {escape_inline(title)}", ""]
-    if metric is None:
+    if comparison.not_comparable:
+        lines.append("Not comparable by their evaluation metric, so not ranked by it: "
+                     + "; ".join(escape_inline(r) for r in comparison.not_comparable) + ".")
+    elif metric is None:
         lines.append("The runs do not share an evaluation metric, so they cannot be ranked by one.")
     elif comparison.best_by_metric is None:
         lines.append(f"No run has a finite {escape_inline(metric)}.")
@@ -228,11 +244,20 @@ def render_comparison(comparison: RunComparison) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def comparison_footer_markdown(notes: Sequence[str], *, version: str, smoothing: float) -> str:
-    """The comparison's notes (escaped: they quote run names and errors) and its footer."""
+def comparison_footer_markdown(notes: Sequence[str], *, version: str, smoothing: float,
+                               comparison: RunComparison | None = None) -> str:
+    """The comparison's notes (escaped: they quote run names and errors) and its footer.
+
+    Without notes, one sentence says where the metric came from: from every run's
+    prediction files when ``comparison`` shows its runs scored, else from the logs
+    (never "every run was scored" when none was).
+    """
     lines = [f"- {escape_inline(note)}" for note in notes]
-    if not lines:
-        lines = ["Every run with prediction files was scored."]
+    if not lines and comparison is not None:
+        scored = sum(e.scored for e in comparison.runs)
+        lines = ["Every run was scored from its prediction files." if scored
+                 else "No run was scored from prediction files: each metric is the one its "
+                 "log recorded."]
     return "\n".join([*lines, "", "---", "",
                       f"<small>Made by reportlib {escape_inline(version)} · "
                       f"smoothing={smoothing:g}</small>"])
@@ -243,6 +268,7 @@ __all__ = [
     "best_checkpoints_table",
     "comparison_footer_markdown",
     "comparison_header_markdown",
+    "difference_verdict",
     "plot_compare_curves",
     "render_comparison",
 ]
