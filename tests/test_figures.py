@@ -259,3 +259,25 @@ def test_a_curve_without_outliers_keeps_its_full_range():
     fig, ax = plt.subplots()
     assert figures.fit_bulk(ax, np.array(values), np.arange(200)) == []
     assert len(ax.texts) == 0
+
+
+@pytest.mark.parametrize("steps, keep, limit, expected", [
+    (list(range(1, 6)), (), 15, [1, 2, 3, 4, 5]),                # few: all of them
+    (list(range(1, 41)), (17,), 5, [1, 14, 17, 27, 40]),          # first, best, last, spaced
+    (list(range(1, 41)), (), 3, [1, 21, 40]),                    # the middle one
+])
+def test_thin_steps_keeps_first_best_last(steps, keep, limit, expected):
+    assert figures.thin_steps(steps, keep, limit) == expected
+
+
+def test_box_plot_of_40_checkpoints_is_thinned_and_says_so():
+    import pandas as pd
+
+    # Generated per-sample scores: 40 checkpoints x 5 samples.
+    frame = pd.DataFrame([{"id": i, "step": 8 * s, "chrf": float(s + i)}
+                          for s in range(1, 41) for i in range(5)])
+    ax = figures.plot_sample_distributions(frame, keep_steps=(8 * 27,))
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(labels) == figures.MAX_BOXES
+    assert {"8", "216", "320"} <= set(labels)
+    assert f"({figures.MAX_BOXES} of 40 checkpoints shown" in ax.get_title()

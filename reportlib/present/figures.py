@@ -67,6 +67,9 @@ BULK_MARGIN = 0.15
 #: Most out-of-range points labelled with their value in a panel (more would overlap);
 #: the legend gives their count.
 MAX_OUTLIER_LABELS = 3
+#: Most checkpoints in the per-sample box plot: 40 boxes of 50 dots on an A4 page
+#: are a grey band; 15 stay legible (evenly spaced, with the first, best and last).
+MAX_BOXES = 15
 #: Figure size in inches for the three panels in a row.
 FIGSIZE = (15.0, 4.2)
 #: Margins of the three panels (fractions of the figure), room for the tick labels,
@@ -322,13 +325,31 @@ def plot_chrf_intervals(checkpoints: Any, *, ax: Axes | None = None,
     return ax
 
 
+def thin_steps(steps: Any, keep: Any = (), max_steps: int | None = None) -> list[Any]:
+    """At most ``max_steps`` of ``steps`` (sorted), evenly spaced, always with the first,
+    the last and those in ``keep`` (the best checkpoint); all of them when few enough."""
+    limit = MAX_BOXES if max_steps is None else max_steps
+    ordered = sorted(set(steps))
+    if len(ordered) <= limit:
+        return ordered
+    chosen = {ordered[0], ordered[-1], *(k for k in keep if k in ordered)}
+    room = max(0, limit - len(chosen))
+    picks = np.linspace(0, len(ordered) - 1, room + 2)[1:-1] if room else []
+    chosen.update(ordered[int(round(i))] for i in picks)
+    return sorted(chosen)
+
+
 def plot_sample_distributions(per_sample: pd.DataFrame, *, ax: Axes | None = None,
-                              metric: str = "chrf") -> Axes:
+                              metric: str = "chrf", keep_steps: Any = (),
+                              max_boxes: int | None = None) -> Axes:
     """Box plots of per-sample scores by checkpoint (one box per step).
 
     ``per_sample`` is :meth:`ScoringResult.per_sample_frame`'s tidy frame
     (columns ``id``, ``step``, ``chrf``). Every sample is also drawn as a dot,
     so a box made of few samples is not mistaken for a smooth distribution.
+    With more than ``max_boxes`` checkpoints (:data:`MAX_BOXES` by default),
+    evenly spaced ones are shown, always with the first, the last and
+    ``keep_steps`` (the best), and the title says how many of how many.
     """
     if ax is None:
         import matplotlib.pyplot as plt
@@ -338,6 +359,9 @@ def plot_sample_distributions(per_sample: pd.DataFrame, *, ax: Axes | None = Non
     if metric not in per_sample.columns:
         raise ParameterError(f"per_sample has no column {metric!r}; it has "
                              + ", ".join(map(str, per_sample.columns)))
+    all_steps = sorted(per_sample["step"].unique())
+    shown = thin_steps(all_steps, keep_steps, max_boxes)
+    per_sample = per_sample[per_sample["step"].isin(shown)]
     data = per_sample.assign(step=per_sample["step"].astype(str))
     with warnings.catch_warnings():
         # seaborn 0.13 passes matplotlib 3.11 a deprecated argument (vert=); not ours to fix,
@@ -354,7 +378,11 @@ def plot_sample_distributions(per_sample: pd.DataFrame, *, ax: Axes | None = Non
             label.set_visible(i % every == 0)
     ax.set_xlabel("checkpoint (step)")
     ax.set_ylabel("per-sample chrF")
-    ax.set_title("Per-sample chrF by checkpoint")
+    title = "Per-sample chrF by checkpoint"
+    if len(shown) < len(all_steps):
+        title += (f" ({len(shown)} of {len(all_steps)} checkpoints shown: first, best, last "
+                  "and evenly spaced)")
+    ax.set_title(title)
     return ax
 
 
@@ -437,4 +465,5 @@ def _mark_epochs(ax: Axes, run: Any) -> None:
 __all__ = [
     "PANELS", "downsample_indices", "epoch_boundaries", "fit_bulk", "plot_chrf_intervals",
     "plot_curve", "plot_learning_curves", "plot_sample_distributions", "substitute_curves",
+    "thin_steps",
 ]
