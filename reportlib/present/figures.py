@@ -68,8 +68,9 @@ BULK_MARGIN = 0.15
 #: the legend gives their count.
 MAX_OUTLIER_LABELS = 3
 #: Most checkpoints in the per-sample box plot: 40 boxes of 50 dots on an A4 page
-#: are a grey band; 15 stay legible (evenly spaced, with the first, best and last).
-MAX_BOXES = 15
+#: are a grey band; 12 stay legible, each with its step label (evenly spaced, with the
+#: first, best and last).
+MAX_BOXES = 12
 #: Figure size in inches for the three panels in a row.
 FIGSIZE = (15.0, 4.2)
 #: Margins of the three panels (fractions of the figure), room for the tick labels,
