@@ -141,7 +141,7 @@ def test_computed_chrf_becomes_the_curve_when_the_log_has_none(tmp_path):
     assert curve.points == 2 and curve.last == pytest.approx(100.0)
     assert run.series("eval", "chrf").empty  # the run itself is not changed
     fig = figures.plot_learning_curves(run, analysis)
-    bars = [c for c in fig.axes[2].collections if "percentile interval" in c.get_label()]
+    bars = [c for c in fig.axes[2].collections if "bootstrap percentiles" in c.get_label()]
     assert len(bars) == 1
     plt.close(fig)
     assert COMPUTED_CHRF_KEY.startswith("sacrebleu")
@@ -151,7 +151,7 @@ def test_figure_draws_intervals_at_the_computed_scores(scored):
     run, scores = scored
     analysis = analyze_run(run, scores=scores)
     fig = figures.plot_learning_curves(run, analysis)
-    (bars,) = [c for c in fig.axes[2].collections if "percentile interval" in c.get_label()]
+    (bars,) = [c for c in fig.axes[2].collections if "bootstrap percentiles" in c.get_label()]
     segments = bars.get_segments()
     lows = [seg[0][1] for seg in segments]
     highs = [seg[1][1] for seg in segments]

@@ -160,7 +160,7 @@ def _segments(ax):
 
     out = []
     for coll in ax.collections:
-        if isinstance(coll, LineCollection) and "interval" in coll.get_label():
+        if isinstance(coll, LineCollection) and "bootstrap percentiles" in coll.get_label():
             for seg in coll.get_segments():
                 out.append((seg[0][0], seg[0][1], seg[1][1]))
     return sorted(out)
@@ -180,7 +180,7 @@ def test_chrf_interval_is_drawn_as_computed(low, score, high):
     checkpoints = [CheckpointChrf(10, score, low, high), CheckpointChrf(20, score + 1, None, None)]
     figures.plot_chrf_intervals(checkpoints, ax=ax)
     assert _segments(ax) == [(10.0, pytest.approx(low), pytest.approx(high))]
-    points = [c for c in ax.collections if c.get_label().endswith("(corpus score)")]
+    points = [c for c in ax.collections if c.get_label() == "chrF from predictions"]
     np.testing.assert_allclose(points[0].get_offsets(), [[10, score], [20, score + 1]])
 
 

@@ -72,10 +72,10 @@ MAX_OUTLIER_LABELS = 3
 #: first, best and last).
 MAX_BOXES = 12
 #: Figure size in inches for the three panels in a row.
-FIGSIZE = (15.0, 4.2)
+FIGSIZE = (12.0, 4.0)
 #: Margins of the three panels (fractions of the figure), room for the tick labels,
 #: the epoch axis on top and the titles.
-PANEL_MARGINS = {"left": 0.05, "right": 0.99, "bottom": 0.12, "top": 0.83, "wspace": 0.24}
+PANEL_MARGINS = {"left": 0.06, "right": 0.99, "bottom": 0.12, "top": 0.83, "wspace": 0.28}
 
 
 def literal_text(text: str) -> str:
@@ -163,7 +163,7 @@ def plot_learning_curves(run: Any, analysis: Any, *, smoothing: float = DEFAULT_
         if best is not None and best.step is not None:
             ax.axvline(best.step, color=BEST_COLOR, lw=0.8, ls=":", zorder=1,
                        label=f"best checkpoint (step {best.step})")
-        ax.legend(loc="best", fontsize="small", frameon=False)
+        ax.legend(loc="best", fontsize="x-small", frameon=False)
     return fig
 
 
@@ -317,12 +317,12 @@ def plot_chrf_intervals(checkpoints: Any, *, ax: Axes | None = None,
         low = np.array([min(c.low, c.high) for c in with_interval], dtype=float)
         high = np.array([max(c.low, c.high) for c in with_interval], dtype=float)
         ax.vlines(at, low, high, colors=color, lw=1.0, alpha=0.8, zorder=4,
-                  label="chrF from predictions: 95% bootstrap percentile interval")
+                  label="95% CI (bootstrap percentiles)")
         cap = {"marker": "_", "s": 40, "color": color, "alpha": 0.8, "zorder": 4}
         ax.scatter(at, low, **cap)
         ax.scatter(at, high, **cap)
     ax.scatter(steps, scores, marker="D", s=14, color=color, zorder=5,
-               label="chrF from predictions (corpus score)")
+               label="chrF from predictions")
     return ax
 
 
