@@ -254,10 +254,13 @@ def test_one_extreme_value_does_not_flatten_the_curve():
     assert "1e+06" in [t.get_text() for t in ax.texts]  # marked with its value
 
 
-def test_a_curve_without_outliers_keeps_its_full_range():
-    values = [10.0 / (i + 1) for i in range(200)]  # a steep but ordinary descent
+@pytest.mark.parametrize("values", [
+    [10.0 / (i + 1) for i in range(200)],                        # a steep but ordinary descent
+    [1.45, 8.7, 10.8, 10.2, 11.6, 10.0, 9.7, 10.6, 10.8, 11.0],  # a first evaluation far below
+])
+def test_a_curve_without_outliers_keeps_its_full_range(values):
     fig, ax = plt.subplots()
-    assert figures.fit_bulk(ax, np.array(values), np.arange(200)) == []
+    assert figures.fit_bulk(ax, np.array(values), np.arange(len(values))) == []
     assert len(ax.texts) == 0
 
 

@@ -208,7 +208,8 @@ def _verdict_cell(row: IndexRow) -> str:
                      f'<span class="error">{html.escape(row.error)}</span>', raw=True)
     parts = []
     if row.headline is not None:
-        parts.append(f'<div class="headline">{html.escape(row.headline[1])}</div>')
+        message = html.escape(row.headline[1], quote=True)
+        parts.append(f'<div class="headline" title="{message}">{message}</div>')
     grouped: dict[tuple[str, str], list[str]] = {}
     for kind, severity, message in row.findings:
         grouped.setdefault((kind, severity), []).append(message)
@@ -257,7 +258,7 @@ def _row_html(row: IndexRow) -> str:
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
        max-width: 1200px; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+table { border-collapse: collapse; width: 100%; font-size: 0.85em; }
 th, td { padding: 0.35em 0.6em; border-bottom: 1px solid #ddd; text-align: left;
          vertical-align: top; }
 td[data-value] { font-variant-numeric: tabular-nums; }
@@ -273,8 +274,12 @@ span[class^="sev-"], span.none, span.note { display: inline-block; border-radius
 .sev-warning { background: #fdb863; color: #222; }
 span.none { background: #d9f0d3; color: #222; }
 span.note { background: #eee; color: #444; }
-.headline { margin-bottom: 0.2em; }
-td { overflow-wrap: anywhere; }
+td[data-value] { white-space: nowrap; }
+td:first-child, td:last-child { white-space: normal; }
+td:first-child { min-width: 12em; }
+/* The verdict's sentence: two lines, the whole of it on hover (title). */
+.headline { margin-bottom: 0.2em; display: -webkit-box; -webkit-line-clamp: 2; line-clamp: 2;
+            -webkit-box-orient: vertical; overflow: hidden; min-width: 16em; }
 .error { white-space: pre-wrap; overflow-wrap: anywhere; }
 #filter { font: inherit; padding: 0.3em 0.5em; width: 24em; max-width: 100%; margin: 0 0 0.8em; }
 tr.hidden { display: none; }

@@ -23,6 +23,40 @@ NO_PREDICTIONS_MARKDOWN = (
 )
 
 
+#: The samples section's heading and what it shows, for a run whose predictions were scored.
+SAMPLES_INTRO_MARKDOWN = (
+    "## The samples behind chrF\n\n"
+    "Per-sample chrF of the scored checkpoints (a box per checkpoint, a dot per sample), then "
+    "the samples whose chrF rose and fell most from the first to the best checkpoint, with "
+    "their prompt, reference and both predictions."
+)
+
+
+def samples_section_markdown(analysis: Any, scores: Any) -> str:
+    """The heading and introduction of the samples section, or "" to leave it out.
+
+    With scored predictions: what the section shows. Without, for a run whose
+    metric is chrF (from its log): why the samples cannot be shown. For a run
+    without chrF at all the section is left out: there is nothing it could show.
+    """
+    if scores is not None:
+        return SAMPLES_INTRO_MARKDOWN
+    key = (getattr(analysis, "panels", None) or {}).get("eval_metric")
+    if key is not None and str(key[1]).lower().startswith("chrf"):
+        return "## The samples behind chrF\n\n" + NO_PREDICTIONS_MARKDOWN
+    return ""
+
+
+def evaluations_html(analysis: Any) -> str:
+    """The evaluations table (columns never filled left out), or a sentence when there is none."""
+    from reportlib.present.tables import evaluations_table
+
+    frame = evaluations_table(analysis, drop_empty=True)
+    if frame.empty:
+        return "<p>No evaluation was logged, so there is no table of evaluations.</p>"
+    return table_html(frame)
+
+
 def header_markdown(run: Run) -> str:
     """The report's title line and a one-line description of what was read."""
     title = run.meta.get("title") or run.name

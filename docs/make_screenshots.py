@@ -1,0 +1,83 @@
+"""Take the README's screenshots: report pages, the index of 100 runs, a comparison.
+
+Usage (from the repository root, after building the reports it shows)::
+
+    python docs/make_screenshots.py REPORTS_DIR
+
+REPORTS_DIR holds report folders built by ``reportlib build`` (tiny-codegen,
+tiny-codegen-overfit, keras, hf) and ``compare/<name>/compare.html``; the
+index of 100 runs is generated here into ``REPORTS_DIR/index100`` (generated
+data: the two example reports' summary.json under 100 made-up run names, losses
+scaled so the rows differ), since the repository holds two real runs, not 100.
+Headless Chromium (Debian's package) through Playwright, offline; each PNG is the first screen a reader sees (1280 x 900).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+#: The first screen of a laptop: what a reader sees before scrolling.
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def generate_index_of_100(reports: Path) -> Path:
+    """Write ``reports/index100``: 100 generated report folders and their index page."""
+    import json
+
+    from reportlib.batch import write_index
+
+    bases = [json.loads((reports / name / "summary.json").read_text(encoding="utf-8"))
+             for name in ("tiny-codegen", "tiny-codegen-overfit")]
+    target = reports / "index100"
+    for i in range(100):
+        summary = json.loads(json.dumps(bases[i % 2]))
+        lr, seed = ("1e-3", "3e-4", "1e-4", "3e-5")[i % 4], i // 4
+        summary["run"]["name"] = f"gpt2-tiny-lr{lr}-seed{seed:02d}" + ("-long" if i % 2 else "")
+        for curve in summary["curves"]:
+            if curve["metric"] == "loss":
+                for key in ("first", "last", "best"):
+                    if curve[key] is not None:
+                        curve[key] *= 1 + (i % 7) / 20
+        folder = target / summary["run"]["name"]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        (folder / "report.html").write_text("<!DOCTYPE html><title>generated</title>",
+                                            encoding="utf-8")
+    return write_index(target)
+
+
+def shots(reports: Path) -> dict[str, Path]:
+    """PNG name -> page to take it of."""
+    compare = next((reports / "compare").glob("*/compare.html"))
+    return {
+        "report-overfit.png": reports / "tiny-codegen-overfit" / "report.html",
+        "report-healthy.png": reports / "tiny-codegen" / "report.html",
+        "report-no-chrf.png": reports / "keras" / "report.html",
+        "report-no-evaluation.png": reports / "hf" / "report.html",
+        "index-100.png": reports / "index100" / "index.html",
+        "compare.png": compare,
+    }
+
+
+def main(reports: Path, out: Path) -> None:
+    """Write each screenshot of :func:`shots` into ``out``."""
+    generate_index_of_100(reports)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        for name, target in shots(reports).items():
+            page.goto(target.resolve().as_uri())
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(out / name), type="png")
+            print(out / name)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(__file__).resolve().parent)
