@@ -9,7 +9,8 @@ tiny-codegen-overfit, keras, hf) and ``compare/<name>/compare.html``; the
 index of 100 runs is generated here into ``REPORTS_DIR/index100`` (generated
 data: the two example reports' summary.json under 100 made-up run names, losses
 scaled so the rows differ), since the repository holds two real runs, not 100.
-Headless Chromium (Debian's package) through Playwright, offline; each PNG is the first screen a reader sees (1280 x 900).
+Headless Chromium (Debian's package) through Playwright, offline; each PNG is the
+first screen a reader sees (1280 x 900).
 """
 
 from __future__ import annotations
