@@ -172,3 +172,50 @@ def test_index_of_100_runs_loads_fast_and_filters(browser, index_of_100):
     assert status == "1 of 100 shown"
     assert overfit_rows == 50 and all_rows == 100
     assert values == sorted(values) and len(values) == 100
+
+
+def _glance_on_first_screen(browser, html: Path) -> dict:
+    """What the first screen (1280 x 800) of a report shows, read in the browser."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(html.as_uri())
+    page.wait_for_load_state("load")
+    found = page.evaluate("""() => {
+        const box = document.querySelector('.reportlib-glance');
+        const links = Array.from(document.querySelectorAll('.reportlib-glance a'))
+            .map(a => a.getAttribute('href'));
+        return {
+            top: box ? box.getBoundingClientRect().top : null,
+            items: box ? box.querySelectorAll('li').length : 0,
+            links: links,
+            missing: links.filter(h => !document.getElementById(decodeURIComponent(h.slice(1)))),
+            images: Array.from(document.images).map(i => i.naturalWidth),
+        };
+    }""")
+    page.close()
+    found["errors"] = errors
+    return found
+
+
+def test_report_shows_its_conclusions_first_with_links_to_the_evidence(browser, built_report):
+    result, _ = built_report
+    shown = _glance_on_first_screen(browser, result.html)
+    assert shown["errors"] == []
+    assert shown["top"] is not None and shown["top"] < 400, "at a glance is not on the first screen"
+    assert 3 <= shown["items"] <= 6 and len(shown["links"]) == shown["items"]
+    assert shown["missing"] == [], "a link to the evidence leads nowhere"
+
+
+def test_a_run_whose_chrf_interval_misses_its_estimate_builds(browser, tmp_path):
+    # Regression: this build failed with "'yerr' must not contain negative values".
+    from test_figures import interval_missing_its_estimate_run
+
+    from reportlib.build import build_report
+
+    result = build_report(interval_missing_its_estimate_run(tmp_path), tmp_path / "out")
+    summary = json.loads(result.summary.read_text(encoding="utf-8"))
+    first = summary["scores"]["checkpoints"][0]
+    assert not first["low"] <= first["score"] <= first["high"]  # the case under test
+    shown = _glance_on_first_screen(browser, result.html)
+    assert shown["errors"] == [] and shown["images"] and all(w > 0 for w in shown["images"])

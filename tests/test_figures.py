@@ -184,13 +184,14 @@ def test_chrf_interval_is_drawn_as_computed(low, score, high):
     np.testing.assert_allclose(points[0].get_offsets(), [[10, score], [20, score + 1]])
 
 
-def test_a_scored_run_whose_interval_misses_its_estimate_draws(tmp_path):
-    # Generated run (test data): two one-character predictions. Every bootstrap resample
-    # has the same chrF, and the resampled scores are float32, so the interval is a
-    # single value a hair above the float64 corpus score: it does not contain it.
-    import json
+def interval_missing_its_estimate_run(tmp_path):
+    """A generated run folder (test data) whose first checkpoint's chrF interval misses its score.
 
-    from reportlib.scoring import score_run
+    Two one-character predictions: every bootstrap resample has the same chrF, and the
+    resampled scores are float32, so the interval is a single value a hair above the
+    float64 corpus score: it does not contain it.
+    """
+    import json
 
     folder = tmp_path / "generated-run"
     (folder / "predictions").mkdir(parents=True)
@@ -203,6 +204,13 @@ def test_a_scored_run_whose_interval_misses_its_estimate_draws(tmp_path):
     for step, texts in preds.items():
         (folder / "predictions" / f"step-{step:06d}.jsonl").write_text("".join(
             json.dumps({"id": i, "prediction": t}) + "\n" for i, t in enumerate(texts)))
+    return folder
+
+
+def test_a_scored_run_whose_interval_misses_its_estimate_draws(tmp_path):
+    from reportlib.scoring import score_run
+
+    folder = interval_missing_its_estimate_run(tmp_path)
     run = load_run(folder)
     scores = score_run(run, use_cache=False)
     analysis = analyze_run(run, scores=scores)

@@ -185,9 +185,16 @@ def test_figure_is_drawn_whole_on_one_page(printed, tmp_path):
     images = _images(path)
     # The learning-curve figure: the one image with the figure's aspect ratio.
     ratio = FIGSIZE[0] / FIGSIZE[1]
-    figure = [i for i in images if abs(i["width"] / i["height"] - ratio) < 0.15 * ratio]
+    figure = [i for i in images if abs(i["width"] / i["height"] - ratio) < 0.05 * ratio]
     assert len(figure) == 1, f"the figure is drawn {len(figure)} times (split across pages?)"
     page = figure[0]["page"]
+    # The answer first: the at-a-glance conclusions and the figure on page 1.
+    assert page == 1
+    first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"],
+                                capture_output=True, text=True, check=True).stdout
+    glance = first_page.index("At a glance")
+    assert glance < first_page.index("Learning curves")
+    assert first_page.count("evidence:") >= 3  # at least three conclusions, each linked
     # Render that page and check it is not blank where the figure is.
     subprocess.run(["pdftoppm", "-r", "40", "-gray", "-f", str(page), "-l", str(page),
                     str(path), str(tmp_path / "page")], check=True)
