@@ -147,6 +147,12 @@ def compare(runs: tuple[Path, ...], out_dir: Path, smoothing: float) -> None:
                            f"{difference_verdict(d)}")
     for reason in data.get("not_comparable") or []:
         click.echo(f"not ranked by {data.get('metric_name') or 'metric'}: {reason}")
+    for group in data.get("seed_groups") or []:
+        loss = group.get("best_val_loss") or {}
+        spread = "" if loss.get("mean") is None else (
+            f": best validation loss {format_number(loss['mean'])}"
+            + (f" ± {format_number(loss['sd'])} (sd)" if loss.get("sd") is not None else ""))
+        click.echo(f"differ only by seed: {', '.join(group['runs'])}{spread}")
     click.echo(f"built comparison {result.name}: {result.html} ({result.seconds:.1f} s)")
 
 

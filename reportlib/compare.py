@@ -92,7 +92,7 @@ def load_comparison(run_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     runs = tuple(result.run for result in results)
     analyses = tuple(result.analysis for result in results)
     scores: dict[str, Any] = {result.name: result.scores for result in results}
-    comparison = compare_runs(analyses, scores)
+    comparison = compare_runs(analyses, scores, metas={run.name: run.meta for run in runs})
     return Comparison(runs, analyses, scores, comparison)
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportlib.analysis.run_analysis import RunAnalysis
+from reportlib.analysis.seeds import SeedGroup, seed_groups
 from reportlib.errors import ParameterError
 from reportlib.scoring.result import SIGNIFICANCE_LEVEL
 
@@ -156,6 +157,9 @@ class RunComparison:
         Why the runs are not ranked by their metric (scored against different
         references, or no metric in common): one reason per line, empty when
         they are ranked.
+    seed_groups:
+        Runs that differ only by their seed, with mean and spread over the seeds
+        (:func:`reportlib.analysis.seeds.seed_groups`; empty without metadata).
     """
 
     runs: tuple[RunEntry, ...]
@@ -165,6 +169,7 @@ class RunComparison:
     differences: tuple[Difference, ...]
     shared_references: bool
     not_comparable: tuple[str, ...] = ()
+    seed_groups: tuple[SeedGroup, ...] = ()
 
     def by(self, criterion: str) -> tuple[Difference, ...]:
         """The differences by ``criterion``."""
@@ -297,7 +302,8 @@ def _rank(entries: Sequence[RunEntry], criterion: str) -> list[RunEntry]:
 
 
 def compare_runs(analyses: Sequence[RunAnalysis],
-                 scores: Mapping[str, Any] | None = None) -> RunComparison:
+                 scores: Mapping[str, Any] | None = None,
+                 metas: Mapping[str, Mapping[str, Any]] | None = None) -> RunComparison:
     """Compare runs by their best validation loss and best evaluation metric.
 
     Parameters
@@ -307,6 +313,8 @@ def compare_runs(analyses: Sequence[RunAnalysis],
     scores:
         Run name -> :class:`reportlib.scoring.ScoringResult` for runs whose
         predictions were scored (None or missing: the log's metric is used).
+    metas:
+        Run name -> the run's metadata, to group runs that differ only by seed.
 
     Returns
     -------
@@ -370,6 +378,7 @@ def compare_runs(analyses: Sequence[RunAnalysis],
         differences=tuple(differences),
         shared_references=all_scored and len(refs) == 1,
         not_comparable=tuple(not_comparable),
+        seed_groups=seed_groups(analyses, metas) if metas else (),
     )
 
 

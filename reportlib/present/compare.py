@@ -177,6 +177,77 @@ def _difference_sentence(d: Difference, label: str) -> str:
     return f"{head}; whether that is larger than the noise cannot be told: {escape_inline(d.note)}."
 
 
+def _mean_sd(spread: Any) -> str | None:
+    if spread is None:
+        return None
+    if spread.sd is None:
+        return format_number(spread.mean)
+    return f"{format_number(spread.mean)} ± {format_number(spread.sd)}"
+
+
+def seed_groups_table(comparison: RunComparison) -> pd.DataFrame:
+    """One row per group of runs that differ only by seed: mean ± standard deviation over seeds.
+
+    Columns: Runs, Seeds, Best val loss, Best <metric> (``"4.68 ± 0.12"``: mean
+    and sample standard deviation over the seeds, as computed by the analysis).
+    """
+    rows = []
+    for group in comparison.seed_groups:
+        metric = group.metric_name or "metric"
+        rows.append({
+            "Runs": ", ".join(group.runs),
+            "Seeds": ", ".join(str(s) for s in group.seeds),
+            "Best val loss (mean ± sd)": _mean_sd(group.best_val_loss),
+            f"Best {metric} (mean ± sd)": _mean_sd(group.best_metric),
+        })
+    return pd.DataFrame(rows)
+
+
+def seed_groups_markdown(comparison: RunComparison) -> str:
+    """What the seed-group section says: which runs were grouped and how, or that none were."""
+    if not comparison.seed_groups:
+        return ("No two runs differ only by their seed (a run needs its seed in run.yaml, its "
+                "hyperparameters or its log, and the same setup otherwise, to be grouped).")
+    lines = [f"{len(comparison.seed_groups)} group(s) of runs share their setup and differ "
+             "only by seed; each value is the mean ± the sample standard deviation over the "
+             "seeds, and the figure draws the mean at each evaluation all of them logged, "
+             "with a band of one standard deviation."]
+    return "\n".join(lines)
+
+
+def plot_seed_groups(comparison: RunComparison, *, axes: Any = None) -> Figure | None:
+    """Validation loss and metric of each seed group: mean per evaluation, ±1 sd band.
+
+    Returns None when the comparison has no seed group (nothing is drawn).
+    """
+    groups = comparison.seed_groups
+    if not groups:
+        return None
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=(FIGSIZE[0] * 2 / 3, FIGSIZE[1]),
+                                 constrained_layout=True)
+    fig = axes[0].figure
+    colors = sns.color_palette(RUN_PALETTE, len(groups))
+    for ax, key, title in ((axes[0], "val_loss", "Validation loss"),
+                           (axes[1], "metric", f"Validation {groups[0].metric_name or 'metric'}")):
+        for group, color in zip(groups, colors, strict=True):
+            points = [(e["step"], e[key]) for e in group.per_evaluation if e[key] is not None]
+            if not points:
+                continue
+            steps = np.array([p[0] for p in points], dtype=float)
+            mean = np.array([p[1].mean for p in points])
+            sd = np.array([p[1].sd or 0.0 for p in points])
+            label = literal_text(f"{' + '.join(group.runs)} ({len(group.runs)} seeds)")
+            ax.plot(steps, mean, marker="o", ms=3, color=color, label=label)
+            ax.fill_between(steps, mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
+        ax.set_title(literal_text(title))
+        ax.set_xlabel("step")
+        ax.legend(fontsize="x-small", frameon=False)
+    return fig
+
+
 def comparison_header_markdown(comparison: RunComparison) -> str:
     """The comparison's title and one line per run (name and run.yaml title), escaped."""
     names = " vs ".join(escape_inline(e.name) for e in comparison.runs)
@@ -269,6 +340,9 @@ __all__ = [
     "comparison_footer_markdown",
     "comparison_header_markdown",
     "difference_verdict",
+    "plot_seed_groups",
+    "seed_groups_markdown",
+    "seed_groups_table",
     "plot_compare_curves",
     "render_comparison",
 ]
