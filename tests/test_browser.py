@@ -219,3 +219,38 @@ def test_a_run_whose_chrf_interval_misses_its_estimate_builds(browser, tmp_path)
     assert not first["low"] <= first["score"] <= first["high"]  # the case under test
     shown = _glance_on_first_screen(browser, result.html)
     assert shown["errors"] == [] and shown["images"] and all(w > 0 for w in shown["images"])
+
+
+def _generated_run(folder: Path, entries: list[dict]) -> Path:
+    """A generated run folder (test data): a trainer_state.json with ``entries`` as its log."""
+    folder.mkdir(parents=True)
+    (folder / "trainer_state.json").write_text(json.dumps({"log_history": entries}))
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["accuracy only", "no evaluation"])
+def test_reports_of_runs_without_chrf_show_what_they_have(browser, tmp_path, kind):
+    from reportlib.build import build_report
+
+    entries = [{"step": s, "epoch": s / 10, "loss": 3.0 / s ** 0.3, "grad_norm": 1.0 + s % 3,
+                "learning_rate": 1e-3 * (1 - s / 100)} for s in range(1, 61)]
+    if kind == "accuracy only":
+        entries += [{"step": s, "epoch": s / 10, "eval_loss": 2.5 / s ** 0.2,
+                     "eval_accuracy": 0.5 + s / 200} for s in range(10, 61, 10)]
+    result = build_report(_generated_run(tmp_path / "run", entries), tmp_path / "out")
+    shown = _glance_on_first_screen(browser, result.html)
+    page = browser.new_page()
+    page.goto(result.html.as_uri())
+    headings = page.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent.trim())")
+    empty_tables = page.evaluate(
+        "Array.from(document.querySelectorAll('table')).filter(t => !t.tBodies.length || "
+        "!t.tBodies[0].rows.length).length")
+    body = page.inner_text("body")
+    page.close()
+    assert shown["errors"] == [] and shown["missing"] == []
+    assert shown["top"] is not None and shown["top"] < 400
+    assert all(w > 0 for w in shown["images"])
+    assert not [h for h in headings if "chrF" in h], "a chrF section in a run without chrF"
+    assert empty_tables == 0
+    if kind == "no evaluation":
+        assert "No evaluation was logged" in body
