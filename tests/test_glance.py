@@ -72,3 +72,15 @@ def test_every_item_is_a_finding_message_of_the_analysis(overfit_run):
     assert items[0].kind == "overfitting"
     text = glance.glance_markdown(analysis)
     assert text.startswith("## At a glance") and items[0].message.split(":")[0][:20] in text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("chrF fell from 13.1 to 10.9 (-2.28): worse. Per sample, 50 improved.",
+     "chrF fell from 13.1 to 10.9 (-2.28): worse."),
+    ("A loss of 0.5 at step 3. It rose by 27.9%. Then fell.", "A loss of 0.5 at step 3."),
+    ("Noise of 1.05. Validation loss and chrF differ.", "Noise of 1.05."),
+    ("One sentence, no end", "One sentence, no end"),
+    ("Rose by 27.9%. Next", "Rose by 27.9%."),
+])
+def test_first_sentence(text, expected):
+    assert glance.first_sentence(text) == expected

@@ -12,6 +12,7 @@ dicts of ``summary.json`` alike (the index page has only the latter).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,9 +68,26 @@ class GlanceItem:
     section: str
 
     @property
+    def sentence(self) -> str:
+        """The message's first sentence: the conclusion and its numbers (the rest is below)."""
+        return first_sentence(self.message)
+
+    @property
     def anchor(self) -> str:
         """The HTML id of the evidence section, as nbconvert writes a heading's id."""
         return heading_anchor(self.section)
+
+
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%][.!?])\s+(?=[A-Z])")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``: up to a full stop followed by a capital letter.
+
+    A decimal point is never an end (no space follows it); the analysis writes
+    one conclusion per sentence, its qualifiers in the sentences after it.
+    """
+    return _SENTENCE_END.split(str(text).strip(), maxsplit=1)[0]
 
 
 def heading_anchor(title: str) -> str:
@@ -156,7 +174,7 @@ def glance_html(analysis: Any) -> str:
         lines.append(
             f'<li class="glance-{sev}"><span class="glance-label">'
             f"{html.escape(LABELS.get(item.severity, item.severity))}</span> "
-            f"{html.escape(item.message)} "
+            f"{html.escape(item.sentence)} "
             f'<a href="#{html.escape(item.anchor, quote=True)}">evidence: '
             f"{html.escape(item.section)}</a></li>")
     return '<div class="reportlib-glance"><ul>' + "".join(lines) + "</ul></div>"
@@ -170,7 +188,7 @@ def glance_markdown(analysis: Any, *, heading_level: int = 2) -> str:
         lines.append("The analysis drew no conclusion from this log.")
     for item in items:
         label = LABELS.get(item.severity, item.severity)
-        lines.append(f"- **{escape_inline(label)}:** {escape_inline(item.message)} "
+        lines.append(f"- **{escape_inline(label)}:** {escape_inline(item.sentence)} "
                      f"(evidence: {escape_inline(item.section)})")
     return "\n".join(lines) + "\n"
 
@@ -183,5 +201,5 @@ def verdict(findings: Sequence[Any]) -> GlanceItem | None:
 
 __all__ = [
     "KIND_ORDER", "MAX_ITEMS", "PANEL_ORDER", "READING_NOTE_KINDS", "SEVERITY_ORDER",
-    "GlanceItem", "glance_html", "glance_items", "glance_markdown", "heading_anchor", "verdict",
+    "GlanceItem", "first_sentence", "glance_html", "glance_items", "glance_markdown", "heading_anchor", "verdict",
 ]

@@ -178,7 +178,7 @@ def index_row(summary: Mapping[str, Any], *, href: str | None,
         format=None if run.get("format") is None else str(run["format"]),
         steps=max(last_steps) if last_steps else None,
         updated=updated,
-        headline=None if top is None else (top.severity, top.message),
+        headline=None if top is None else (top.severity, top.sentence),
         reading_notes=sum(f.get("kind") in READING_NOTE_KINDS for f in all_findings),
     )
 
