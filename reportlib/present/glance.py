@@ -201,5 +201,6 @@ def verdict(findings: Sequence[Any]) -> GlanceItem | None:
 
 __all__ = [
     "KIND_ORDER", "MAX_ITEMS", "PANEL_ORDER", "READING_NOTE_KINDS", "SEVERITY_ORDER",
-    "GlanceItem", "first_sentence", "glance_html", "glance_items", "glance_markdown", "heading_anchor", "verdict",
+    "GlanceItem", "first_sentence", "glance_html", "glance_items", "glance_markdown",
+    "heading_anchor", "verdict",
 ]
