@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from reportlib.metrics import METRICS, display_name
+
 #: Significant digits shown for a value in a sentence: enough to tell 2.31 from
 #: 2.35 (losses differ in the second decimal), few enough to read aloud.
 SIGNIFICANT_DIGITS = 3
@@ -19,36 +21,11 @@ SIGNIFICANT_DIGITS = 3
 #: past the 16th, that no reader counts (a diverged loss reaches 1e+308).
 LARGE_MAGNITUDE = 15
 
-#: Display names of known metrics (normalised name -> how people write it).
+#: Display names of known metrics (normalised name or alias -> how people write it),
+#: read from the one registry :data:`reportlib.metrics.METRICS`.
 METRIC_DISPLAY_NAMES: dict[str, str] = {
-    "loss": "loss",
-    "chrf": "chrF",
-    "chrf++": "chrF++",
-    "bleu": "BLEU",
-    "ter": "TER",
-    "wer": "WER",
-    "cer": "CER",
-    "rouge1": "ROUGE-1",
-    "rouge2": "ROUGE-2",
-    "rougel": "ROUGE-L",
-    "rougelsum": "ROUGE-Lsum",
-    "accuracy": "accuracy",
-    "acc": "accuracy",
-    "f1": "F1",
-    "exact_match": "exact match",
-    "em": "exact match",
-    "meteor": "METEOR",
-    "bertscore": "BERTScore",
-    "perplexity": "perplexity",
-    "ppl": "perplexity",
-    "mse": "MSE",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "auc": "AUC",
-    "mrr": "MRR",
-    "map": "MAP",
-    "learning_rate": "learning rate",
-    "grad_norm": "gradient norm",
+    **{m.name: m.display for m in METRICS.values()},
+    **{alias: m.display for m in METRICS.values() for alias in m.aliases},
 }
 
 
@@ -57,7 +34,7 @@ def metric_display_name(metric: str) -> str:
 
     Unknown names are returned as they are (the caller escapes them for output).
     """
-    return METRIC_DISPLAY_NAMES.get(metric.lower(), metric)
+    return display_name(metric)
 
 
 def format_number(value: float | int | None, *, digits: int = SIGNIFICANT_DIGITS) -> str:

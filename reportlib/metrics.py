@@ -1,13 +1,20 @@
-"""Metric names: normalisation of what logs write, and which way is better.
+"""The one metric registry: names, display names, direction, bounds, loss-derived.
 
-Ingest modules call :func:`normalise_key` on every name a log writes; analysis
-calls :func:`higher_is_better` to know whether the best value is the max or min.
+:data:`METRICS` says, for every metric the project knows, how it is written,
+which way is better, whether it has a natural ceiling and whether it is the
+loss in disguise. Ingest calls :func:`normalise_key` on every name a log
+writes; the analysis and the presentation read the registry through
+:func:`higher_is_better`, :func:`display_name`, :func:`bounds_for`,
+:func:`is_loss_derived` and :func:`is_quality_metric` instead of keeping lists
+of their own.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 #: Prefixes and suffixes that mark a validation/evaluation value.
 _EVAL_PREFIXES = (
@@ -18,23 +25,6 @@ _TRAIN_PREFIXES = ("train_", "train/", "training_", "training/")
 #: Lightning appends these when a metric is logged per step and per epoch.
 _LIGHTNING_SUFFIXES = ("_epoch", "_step")
 
-#: Known aliases after prefixes are stripped (lowercased).
-_ALIASES = {
-    "lr": "learning_rate",
-    "learningrate": "learning_rate",
-    "chrf": "chrf",
-    "chrf++": "chrf++",
-    "chrfpp": "chrf++",
-    "bleu": "bleu",
-    "gradnorm": "grad_norm",
-    "grad_norm": "grad_norm",
-    "xent": "loss",
-    # detectron2 and mmdetection log the summed training loss under this name.
-    "total_loss": "loss",
-    "acc": "accuracy",
-    "ppl": "perplexity",
-}
-
 #: Suffixes ingest gives metrics derived from another (Lightning's ``loss_epoch``,
 #: the per-epoch mean; nanoGPT's ``loss_estimate``): same direction as the metric.
 _DERIVED_SUFFIXES = ("_epoch", "_estimate")
@@ -43,17 +33,176 @@ _DERIVED_SUFFIXES = ("_epoch", "_estimate")
 #: them would strip Lightning's ``_step`` suffix from ``global_step``.
 POSITION_KEYS = frozenset({"step", "global_step", "epoch", "_step", "iteration", "iter"})
 
-#: Metrics where a larger value is better. Anything not listed is treated as
-#: lower-is-better only if it is in :data:`LOWER_IS_BETTER`; otherwise unknown.
+@dataclass(frozen=True)
+class MetricInfo:
+    """What the project knows about one metric: the one registry every layer reads.
+
+    Attributes
+    ----------
+    name:
+        The normalised name (what :func:`normalise_key` returns).
+    display:
+        How people write it in a sentence (``"chrF"``, ``"ROUGE-L"``).
+    higher_is_better:
+        True / False, or None when the value has no better direction
+        (learning rate, gradient norm).
+    bounds:
+        ``(low, high)`` for a metric with a natural floor and ceiling (accuracy in
+        [0, 1] or [0, 100], chrF in [0, 100]); None when unbounded. Near the
+        ceiling the analysis judges such a metric by its error (ceiling - value).
+    loss_derived:
+        Computed from the loss itself (perplexity = exp(loss), bits per token =
+        loss / ln 2): moving with the loss is a tautology, not evidence, so it is
+        never the run's quality metric.
+    role:
+        ``"quality"`` (a measure of the model's outputs), ``"loss"``,
+        ``"optimizer"`` (learning rate, gradient norm), ``"diagnostic"`` (about
+        the outputs but not their quality: generated length) or
+        ``"bookkeeping"`` (speed, counts: never shown as a metric of the model).
+    aliases:
+        Other spellings, lowercased, after split prefixes are stripped.
+    """
+
+    name: str
+    display: str
+    higher_is_better: bool | None
+    bounds: tuple[float, float] | None = None
+    loss_derived: bool = False
+    role: str = "quality"
+    aliases: tuple[str, ...] = ()
+
+
+_UNIT = (0.0, 1.0)
+#: chrF, BLEU, TER... are written in points; a [0, 1] logger writes them as fractions,
+#: which the bounds check in :func:`bounds_for` recognises from the values.
+_POINTS = (0.0, 100.0)
+
+METRICS: dict[str, MetricInfo] = {m.name: m for m in (
+    MetricInfo("loss", "loss", False, role="loss", aliases=("xent", "total_loss")),
+    MetricInfo("perplexity", "perplexity", False, loss_derived=True, aliases=("ppl",)),
+    MetricInfo("bits_per_token", "bits per token", False, loss_derived=True, aliases=("bpt",)),
+    MetricInfo("bits_per_byte", "bits per byte", False, loss_derived=True, aliases=("bpb",)),
+    MetricInfo("bits_per_character", "bits per character", False, loss_derived=True,
+               aliases=("bpc",)),
+    MetricInfo("chrf", "chrF", True, _POINTS),
+    MetricInfo("chrf++", "chrF++", True, _POINTS, aliases=("chrfpp",)),
+    MetricInfo("bleu", "BLEU", True, _POINTS),
+    MetricInfo("ter", "TER", False),
+    MetricInfo("wer", "WER", False),
+    MetricInfo("cer", "CER", False),
+    MetricInfo("rouge1", "ROUGE-1", True, _POINTS),
+    MetricInfo("rouge2", "ROUGE-2", True, _POINTS),
+    MetricInfo("rougel", "ROUGE-L", True, _POINTS),
+    MetricInfo("rougelsum", "ROUGE-Lsum", True, _POINTS),
+    MetricInfo("accuracy", "accuracy", True, _UNIT, aliases=("acc",)),
+    MetricInfo("f1", "F1", True, _UNIT),
+    MetricInfo("precision", "precision", True, _UNIT),
+    MetricInfo("recall", "recall", True, _UNIT),
+    MetricInfo("iou", "IoU", True, _UNIT, aliases=("miou", "mean_iou", "jaccard")),
+    MetricInfo("dice", "Dice", True, _UNIT),
+    MetricInfo("exact_match", "exact match", True, _UNIT, aliases=("em",)),
+    MetricInfo("meteor", "METEOR", True, _UNIT),
+    MetricInfo("bertscore", "BERTScore", True),
+    MetricInfo("pass@1", "pass@1", True, _UNIT),
+    MetricInfo("mrr", "MRR", True, _UNIT),
+    MetricInfo("auc", "AUC", True, _UNIT),
+    MetricInfo("map", "MAP", True, _UNIT),
+    MetricInfo("mse", "MSE", False),
+    MetricInfo("mae", "MAE", False),
+    MetricInfo("rmse", "RMSE", False),
+    MetricInfo("error", "error", False, _UNIT),
+    MetricInfo("learning_rate", "learning rate", None, role="optimizer",
+               aliases=("lr", "learningrate")),
+    MetricInfo("grad_norm", "gradient norm", None, role="optimizer", aliases=("gradnorm",)),
+    MetricInfo("gen_len", "generated length", None, role="diagnostic"),
+    *(MetricInfo(name, name, None, role="bookkeeping") for name in (
+        "runtime", "samples_per_second", "steps_per_second", "epoch", "step",
+        "model_preparation_time", "total_flos", "flos")),
+)}
+"""Every metric the project knows, by normalised name."""
+
+#: Known spellings after prefixes are stripped (lowercased) -> normalised name.
+_ALIASES: dict[str, str] = {
+    **{m.name: m.name for m in METRICS.values() if m.role != "bookkeeping"},
+    **{alias: m.name for m in METRICS.values() for alias in m.aliases},
+}
+
+#: Metrics where a larger value is better (from :data:`METRICS`, aliases included).
 HIGHER_IS_BETTER = frozenset(
-    {"chrf", "chrf++", "bleu", "rouge1", "rouge2", "rougel", "rougelsum", "accuracy", "acc", "f1",
-     "precision", "recall", "exact_match", "em", "meteor", "bertscore", "pass@1", "mrr", "auc",
-     "map"}
+    {m.name for m in METRICS.values() if m.higher_is_better is True}
+    | {a for m in METRICS.values() if m.higher_is_better is True for a in m.aliases}
 )
-#: Metrics where a smaller value is better.
+#: Metrics where a smaller value is better (from :data:`METRICS`, aliases included).
 LOWER_IS_BETTER = frozenset(
-    {"loss", "wer", "cer", "ter", "perplexity", "ppl", "mse", "mae", "rmse", "error"}
+    {m.name for m in METRICS.values() if m.higher_is_better is False}
+    | {a for m in METRICS.values() if m.higher_is_better is False for a in m.aliases}
 )
+
+
+def _base_name(metric: str) -> str:
+    """The metric a derived name belongs to: ``loss_epoch`` -> ``loss``, aliases resolved."""
+    m = metric.lower()
+    for suffix in _DERIVED_SUFFIXES:
+        if m.endswith(suffix) and len(m) > len(suffix):
+            m = m[: -len(suffix)]
+            break
+    return _ALIASES.get(m, m)
+
+
+def metric_info(metric: str) -> MetricInfo | None:
+    """The registry entry of a normalised metric name (or an alias, or a
+    ``_epoch``/``_estimate`` variant of one); None when the metric is unknown."""
+    return METRICS.get(_base_name(metric))
+
+
+def display_name(metric: str) -> str:
+    """How a normalised metric name is written for people (``"chrf"`` -> ``"chrF"``);
+    unknown names are returned as they are (the caller escapes them for output)."""
+    info = METRICS.get(_ALIASES.get(metric.lower(), metric.lower()))
+    return info.display if info is not None else metric
+
+
+def is_loss_derived(metric: str) -> bool:
+    """Whether the metric is the loss itself or computed from it (perplexity...)."""
+    info = metric_info(metric)
+    return info is not None and (info.loss_derived or info.role == "loss")
+
+
+def is_quality_metric(metric: str) -> bool:
+    """Whether the metric can be the run's quality metric: not the loss or derived
+    from it, not an optimizer value, not bookkeeping. Unknown names count (a
+    log's own metric is more likely a quality measure than not)."""
+    info = metric_info(metric)
+    return info is None or (info.role == "quality" and not info.loss_derived)
+
+
+def is_bookkeeping(metric: str) -> bool:
+    """Whether the value describes the evaluation's speed or counts, not the model."""
+    info = METRICS.get(metric.lower())
+    return info is not None and info.role == "bookkeeping"
+
+
+def bounds_for(metric: str, values: Iterable[float] = ()) -> tuple[float, float] | None:
+    """The natural ``(floor, ceiling)`` of a bounded metric, given its logged values.
+
+    A metric bounded in points (chrF, BLEU: [0, 100]) or as a fraction
+    (accuracy: [0, 1]) is logged either way by different tools; the scale is
+    taken from the values: every finite value within [0, 1] means [0, 1],
+    otherwise within [0, 100] means [0, 100]. None for unbounded or unknown
+    metrics, or values outside both ranges.
+    """
+    info = metric_info(metric)
+    if info is None or info.bounds is None:
+        return None
+    finite = [float(v) for v in values if math.isfinite(float(v))]
+    if not finite:
+        return info.bounds
+    low, high = min(finite), max(finite)
+    if low >= 0.0 and high <= 1.0:
+        return (0.0, 1.0)
+    if low >= 0.0 and high <= 100.0:
+        return (0.0, 100.0)
+    return None
 
 
 def normalise_key(key: str, default_split: str = "train") -> tuple[str, str]:
@@ -160,14 +309,31 @@ def higher_is_better(metric: str, overrides: Mapping[str, bool] | None = None) -
     """
     if overrides and metric in overrides:
         return bool(overrides[metric])
-    m = metric.lower()
     # A per-epoch mean or an estimate of a metric goes the metric's way.
-    for suffix in _DERIVED_SUFFIXES:
-        if m.endswith(suffix) and len(m) > len(suffix):
-            m = m[: -len(suffix)]
-            break
-    if m in HIGHER_IS_BETTER or m.startswith("rouge") or m.startswith("bleu"):
+    info = metric_info(metric)
+    if info is not None:
+        return info.higher_is_better
+    m = _base_name(metric)
+    if m.startswith("rouge") or m.startswith("bleu"):
         return True
-    if m in LOWER_IS_BETTER or m.endswith("loss"):
+    if m.endswith("loss"):
         return False
     return None
+
+
+__all__ = [
+    "HIGHER_IS_BETTER",
+    "LOWER_IS_BETTER",
+    "METRICS",
+    "POSITION_KEYS",
+    "MetricInfo",
+    "bounds_for",
+    "display_name",
+    "higher_is_better",
+    "is_bookkeeping",
+    "is_loss_derived",
+    "is_quality_metric",
+    "metric_info",
+    "normalise_key",
+    "normalise_keys",
+]

@@ -17,6 +17,7 @@ from reportlib.analysis.curves import (
     FLAT_RELATIVE_CHANGE,
     MIN_POINTS_FOR_TREND,
     noise_scale,
+    resolution,
     smooth_ema,
     summarize_curve,
     trend,
@@ -152,7 +153,12 @@ def test_noise_scale_edge_cases(values: list[float], expected: float | None) -> 
         ([3.0, NAN, 2.0], "too_few_points"),
         ([3.0, 2.5, 2.1, 1.9, 1.8], "decreasing"),
         ([1.0, 3.0, 5.0, 8.0, 9.0, 11.0], "increasing"),
-        ([2.0, 2.0, 2.0, 2.0], "flat"),
+        # four points: too few to tell flat from noisy (issue 11, pattern 5)
+        ([2.0, 2.0, 2.0, 2.0], "too_few_points"),
+        ([2.0, 2.0, 2.0, 2.0, 2.0], "flat"),
+        # a 3-point curve rising +243% monotonically is not "flat"
+        ([1.0, 1.5, 3.43], "too_few_points"),
+        ([0.07, 0.12, 0.24], "increasing"),
         # changes by 1% end to end: under FLAT_RELATIVE_CHANGE (2%)
         ([2.0, 2.005, 1.995, 2.01, 2.02, 2.02], "flat"),
         # noisy around a constant level: the quarter medians differ within the noise
@@ -162,6 +168,60 @@ def test_noise_scale_edge_cases(values: list[float], expected: float | None) -> 
 )
 def test_trend(values: list[float], expected: str) -> None:
     assert trend(values) == expected
+
+
+def _diverge_and_recover(seed: int = 0) -> list[float]:
+    """Generated (seeded): a loss that warms up too hot, climbs to 14x its start and comes back."""
+    rng = np.random.default_rng(seed)
+    up = np.linspace(1.0, 14.0, 30)
+    down = np.linspace(14.0, 1.0, 30)
+    flat = np.full(20, 1.0)
+    return list(np.concatenate([flat, up, down, flat]) * (1 + 0.02 * rng.standard_normal(100)))
+
+
+def _accuracy_rising(seed: int = 1) -> list[float]:
+    """Generated (seeded): accuracy rising at most epochs from 98.50% to 98.84% (issue 11, 5)."""
+    rng = np.random.default_rng(seed)
+    steady = np.linspace(98.50, 98.84, 23)
+    return list(steady + 0.003 * rng.standard_normal(23))
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "expected"),
+    [
+        # ends close, a 14x excursion between: never "flat" (issue 11, pattern 1)
+        (_diverge_and_recover(), {}, "swinging"),
+        # the error 1.50 -> 1.16 fell by a fifth: accuracy rose (pattern 5)
+        (_accuracy_rising(), {"bounds": (0.0, 100.0), "higher_is_better": True}, "increasing"),
+        # without its ceiling the same curve is within 2% of its level: flat
+        (_accuracy_rising(), {}, "flat"),
+        # far from its ceiling (chrF 2 of 100) a bounded metric is judged on its value
+        ([2.0, 2.05, 2.1, 2.15, 2.2, 2.25], {"bounds": (0.0, 100.0), "higher_is_better": True},
+         "increasing"),
+        # must NOT trigger: a bounded metric that is really flat stays flat
+        ([98.5 + 0.001 * (i % 2) for i in range(20)],
+         {"bounds": (0.0, 100.0), "higher_is_better": True}, "flat"),
+        # must NOT trigger: per-step noise around one level is flat, not a swing
+        (list(2.0 + 0.3 * np.random.default_rng(5).standard_normal(500)), {}, "flat"),
+    ],
+)
+def test_trend_swings_and_bounded_metrics(values, kwargs, expected) -> None:
+    assert trend(values, **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([0.0001, 0.0002, 0.0001, 0.0003], 1e-4),
+        ([1.2345, 2.5, 3.0], 1e-4),
+        ([2.0, 3.0], 1.0),
+        ([0.123456789012345, 1.0], None),
+        ([math.nan, math.inf], None),
+    ],
+)
+def test_resolution(values, expected) -> None:
+    got = resolution(values)
+    assert got == expected if expected is None else got == pytest.approx(expected)
 
 
 def test_trend_thresholds_are_consistent() -> None:
@@ -240,3 +300,12 @@ def test_summarize_curve_direction_override() -> None:
 def test_summarize_curve_rejects_a_frame_without_columns() -> None:
     with pytest.raises(ParameterError, match=r"lacks column\(s\) epoch"):
         summarize_curve(pd.DataFrame({"step": [1], "value": [1.0]}), split="eval", metric="loss")
+
+
+def test_per_batch_accuracy_noise_is_not_a_swing() -> None:
+    # per-step accuracy of a batch of 32 (values in 1/32 steps), from the public Lightning
+    # log tests/data/lightning/pl_metrics_csv__Goreg12345__... (see PROVENANCE.tsv)
+    values = [0.375, 0.188, 0.062, 0.188, 0.156, 0.125, 0.062, 0.094, 0.156, 0.0, 0.062, 0.125,
+              0.281, 0.031, 0.094, 0.219, 0.062, 0.031, 0.062, 0.156, 0.125, 0.125, 0.094,
+              0.062, 0.031, 0.219, 0.094, 0.125]
+    assert trend(values, bounds=(0.0, 1.0), higher_is_better=True) == "flat"

@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportlib.analysis import analyze_run, rules
+from reportlib.analysis import (
+    analyze_run,
+    anomalies,
+    caveats,
+    checkpoints,
+    end_of_training,
+    generalization,
+)
 from reportlib.analysis import curves as curves_module
 from reportlib.errors import ParameterError
 from reportlib.present.narrative import escape_inline, render_narrative
@@ -114,7 +121,8 @@ def test_sections_in_order(shape: str) -> None:
         ("single_point", "Caveats", ["1 finite logged point over 600 steps (logging\\_steps=500)",
                                      "Validation loss has 1 finite evaluation over 600 steps",
                                      "too few to show a trend"]),
-        ("single_point", "Overall observations", ["too few to judge overfitting"]),
+        ("single_point", "Overall observations",
+         ["too few evaluations to tell whether the model overfits"]),
         ("empty", "Training loss", ["Training loss was not logged"]),
         ("empty", "Overall observations", ["Nothing to compare across curves"]),
     ],
@@ -167,7 +175,8 @@ def test_every_number_in_the_text_comes_from_the_analysis(shape: str) -> None:
     _numbers([dict(f.evidence) for f in analysis.findings], allowed)
     _numbers(analysis.best_checkpoint, allowed)
     _numbers([analysis.n_evaluations, analysis.total_steps, analysis.epochs], allowed)
-    for module in (rules, curves_module):
+    for module in (anomalies, caveats, checkpoints, end_of_training, generalization,
+                   curves_module):
         _numbers([v for k, v in vars(module).items() if k.isupper()], allowed)
     text = render_narrative(analysis)
     text = re.sub(r"^#+ .*$", "", text, flags=re.M)  # headings hold names, not numbers
@@ -189,8 +198,8 @@ def test_untrusted_names_and_warnings_are_escaped() -> None:
     text = render_narrative(analyze_run(run))
     assert "<img" not in text and "<script>" not in text
     assert "&lt;img src=x onerror=alert(1)&gt;\\_\\*score\\*" in text
-    assert "- **Warning:** \\- \\[click\\](javascript:alert(1)) &lt;script&gt;x&lt;/script&gt; " \
-           "\\$a\\$" in text
+    assert "- **Warning:** While reading the log: - \\[click\\](javascript:alert(1)) " \
+           "&lt;script&gt;x&lt;/script&gt; \\$a\\$." in text
 
 
 @pytest.mark.parametrize(
@@ -225,3 +234,10 @@ def test_huge_relative_changes_are_not_written_as_percentages() -> None:
     text = sections(render_narrative(analyze_run(run)))["Validation chrF"]
     assert "went from 0.0300 at step 50 (epoch 1) to 10.0 at step 150 (epoch 3), over" in text
     assert "%" not in text.split("\n\n")[1]
+
+
+def test_every_trend_value_has_words() -> None:
+    from reportlib.analysis.curves import TREND_VALUES
+    from reportlib.present.narrative import TREND_WORDS
+
+    assert set(TREND_WORDS) == set(TREND_VALUES)

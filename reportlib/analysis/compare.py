@@ -29,6 +29,7 @@ from typing import Any
 from reportlib.analysis.run_analysis import RunAnalysis
 from reportlib.analysis.seeds import SeedGroup, seed_groups
 from reportlib.errors import ParameterError
+from reportlib.metrics import display_name
 from reportlib.scoring.result import SIGNIFICANCE_LEVEL
 
 COMPARE_NOISE_MULTIPLIER = 2.0
@@ -231,7 +232,7 @@ def run_entry(analysis: RunAnalysis, scores: Any = None) -> RunEntry:
             scored_low=None if interval is None else float(interval.low),
             scored_high=None if interval is None else float(interval.high),
             references_sha256=scores.references_sha256,
-            metric="chrf", metric_name="chrF", higher_is_better=True,
+            metric="chrf", metric_name=display_name("chrf"), higher_is_better=True,
         )
     return RunEntry(**entry)
 

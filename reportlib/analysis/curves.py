@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reportlib.errors import ParameterError
+from reportlib.metrics import bounds_for
 from reportlib.metrics import higher_is_better as _higher_is_better
 
 #: Fewer finite points than this and a curve has no trend: with two points any
@@ -36,11 +37,38 @@ TREND_END_POINTS = 3
 (a quarter of the points when there are fewer than 12): three damp one noisy value,
 yet stay at the ends, so a loss that drops fast and then flattens reads as falling."""
 
+MIN_POINTS_FOR_FLAT = 5
+"""Fewer finite points than this and a curve is never called flat: the noise
+estimate rests on one or two second differences, so "within the noise" cannot
+be told from "too few to tell" (a 3-point curve rising +243% is not flat)."""
+
+SWING_RELATIVE = 0.25
+"""A curve whose ends agree is not flat when its level in between departs from
+them by more than a quarter of their level (and more than its noise): it swung
+(a loss that climbed to 14x and came back), and "flat" would hide that."""
+
+SWING_WINDOW_FRACTION = 0.1
+"""The level in between is a running median over a tenth of the points (at least
+3), so batch-to-batch noise of a per-step loss does not read as a swing."""
+
+SWING_NOISE_MULTIPLIER = 4.0
+"""...and by more than this many standard errors of that running median: the
+largest of many running medians passes 2 standard errors by chance on a noisy
+per-batch curve; 4 (a tail of about 1 in 16,000 per point) leaves that to real swings."""
+
+MAX_DECIMALS = 10
+"""The finest resolution looked for: a log that writes values to 10 decimals or
+fewer has that resolution; finer values are taken as written at full precision."""
+
+RESOLUTION_SAMPLE = 1000
+""":func:`resolution` tries each number of decimals on the first 1,000 values before
+all of them: on a million-point full-precision log it stops there."""
+
 MAD_TO_SIGMA = 0.6744897501960817
 """Median absolute value of N(0, 1): divides a median absolute value into a
 standard deviation for Gaussian noise."""
 
-TREND_VALUES: tuple[str, ...] = ("decreasing", "increasing", "flat", "too_few_points")
+TREND_VALUES: tuple[str, ...] = ("decreasing", "increasing", "flat", "swinging", "too_few_points")
 """The values :func:`trend` returns."""
 
 
@@ -76,6 +104,13 @@ class CurveSummary:
         True, False, or None when unknown.
     noise:
         Estimated standard deviation of the point-to-point noise (see :func:`noise_scale`), or None.
+    resolution:
+        The step of the log's rounding (``1e-4`` for values written to 4
+        decimals; see :func:`resolution`), or None at full precision.
+    bounds:
+        The metric's natural ``(floor, ceiling)`` on the log's scale (accuracy
+        in [0, 1] or [0, 100]), or None; a bounded higher-is-better metric's
+        trend is judged on its error (ceiling - value).
     """
 
     split: str
@@ -97,6 +132,8 @@ class CurveSummary:
     trend: str
     higher_is_better: bool | None
     noise: float | None
+    resolution: float | None = None
+    bounds: tuple[float, float] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -197,21 +234,70 @@ def noise_scale(values: object) -> float | None:
         return float(np.median(np.abs(second)) * scale / (MAD_TO_SIGMA * math.sqrt(6.0)))
 
 
-def trend(values: object) -> str:
-    """Whether a curve goes down, up, or stays flat.
+def resolution(values: object) -> float | None:
+    """The rounding step of a logged curve: ``1e-4`` when every value is written
+    with at most 4 decimals, None when the values carry more than
+    :data:`MAX_DECIMALS` (full precision) or none is finite.
+
+    A loss logged to 4 decimals near 1e-4 moves by whole rounding steps; a
+    difference of one step is the log's resolution, not a change of the model.
+    """
+    data = _as_float_array(values)
+    finite = data[np.isfinite(data)]
+    if finite.size == 0 or float(np.max(np.abs(finite))) >= 1e6:
+        return None
+    head = finite[:RESOLUTION_SAMPLE]
+    for decimals in range(MAX_DECIMALS + 1):
+        # The first values rule most resolutions out cheaply; all values confirm.
+        for part in (head, finite):
+            scaled = part * 10.0**decimals
+            if not bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-6)):
+                break
+        else:
+            return 10.0**-decimals
+    return None
+
+
+def near_ceiling(values: np.ndarray, bounds: tuple[float, float] | None,
+                 higher_is_better: bool | None) -> bool:
+    """Whether a higher-is-better bounded metric sits nearer its ceiling than its floor
+    (median of its finite values): then its error (ceiling - value) is the scale its
+    changes are judged on (accuracy 98.5% -> 98.8% is a fifth less error, not +0.3%);
+    far from the ceiling (chrF 11 of 100) the value itself is."""
+    finite = values[np.isfinite(values)]
+    if bounds is None or higher_is_better is not True or finite.size == 0:
+        return False
+    return float(np.median(finite)) > (bounds[0] + bounds[1]) / 2.0
+
+
+def trend(
+    values: object,
+    *,
+    bounds: tuple[float, float] | None = None,
+    higher_is_better: bool | None = None,
+) -> str:
+    """Whether a curve goes down, up, stays flat, or swings and comes back.
 
     The start and end levels are the medians of the first and last
     :data:`TREND_END_POINTS` finite values (a quarter of them, at least one,
-    for short curves). The curve is ``"flat"`` when
-    they differ by less than :data:`FLAT_RELATIVE_CHANGE` of the larger level,
-    or by less than :data:`TREND_NOISE_MULTIPLIER` standard errors of that
-    difference given the curve's noise (:func:`noise_scale`); otherwise
-    ``"decreasing"`` or ``"increasing"``.
+    for short curves). A change counts when it exceeds both
+    :data:`FLAT_RELATIVE_CHANGE` of the larger level and
+    :data:`TREND_NOISE_MULTIPLIER` standard errors of that difference given the
+    curve's noise (:func:`noise_scale`). When it does not, the curve is
+    ``"swinging"`` if its running level in between departed from the ends by
+    more than :data:`SWING_RELATIVE` of their level and the noise, ``"flat"``
+    otherwise, or ``"too_few_points"`` below :data:`MIN_POINTS_FOR_FLAT` points
+    (too few to tell flat from noisy).
 
     Parameters
     ----------
     values:
         The curve's values in step order (non-finite ones are ignored).
+    bounds, higher_is_better:
+        A higher-is-better metric with a ceiling (accuracy, F1, IoU) that sits
+        nearer the ceiling is judged on its error, ceiling - value (see
+        :func:`near_ceiling`): 98.50% -> 98.84% is a 23% smaller error, not a
+        0.3% change of a flat curve. The returned direction is the metric's.
 
     Returns
     -------
@@ -223,21 +309,33 @@ def trend(values: object) -> str:
     n = finite.size
     if n < MIN_POINTS_FOR_TREND:
         return "too_few_points"
+    flipped = near_ceiling(finite, bounds, higher_is_better)
+    work = (bounds[1] - finite) if flipped else finite  # type: ignore[index]
     k = max(1, min(TREND_END_POINTS, n // 4))
-    start = float(np.median(finite[:k]))
-    end = float(np.median(finite[-k:]))
+    start = float(np.median(work[:k]))
+    end = float(np.median(work[-k:]))
     change = end - start
     scale = max(abs(start), abs(end))
-    if scale == 0.0 or abs(change) <= FLAT_RELATIVE_CHANGE * scale:
-        return "flat"
-    noise = noise_scale(finite)
-    if noise is not None:
-        # Standard error of a median of k points is about sigma * sqrt(pi / 2k);
-        # of the difference of two such medians, sigma * sqrt(pi / k).
-        standard_error = noise * math.sqrt(math.pi / k)
-        if abs(change) <= TREND_NOISE_MULTIPLIER * standard_error:
-            return "flat"
-    return "decreasing" if change < 0 else "increasing"
+    noise = noise_scale(work)
+    # Standard error of a median of k points is about sigma * sqrt(pi / 2k);
+    # of the difference of two such medians, sigma * sqrt(pi / k).
+    standard_error = 0.0 if noise is None else noise * math.sqrt(math.pi / k)
+    real = scale > 0.0 and abs(change) > FLAT_RELATIVE_CHANGE * scale \
+        and abs(change) > TREND_NOISE_MULTIPLIER * standard_error
+    if real:
+        if flipped:
+            change = -change
+        return "decreasing" if change < 0 else "increasing"
+    if n < MIN_POINTS_FOR_FLAT:
+        return "too_few_points"
+    window = max(3, int(n * SWING_WINDOW_FRACTION))
+    level = pd.Series(work).rolling(window, center=True, min_periods=1).median().to_numpy()
+    departure = float(np.max(np.abs(level - (start + end) / 2.0)))
+    # Standard error of a running median of `window` points: sigma * sqrt(pi / 2 window).
+    level_error = 0.0 if noise is None else noise * math.sqrt(math.pi / (2 * window))
+    if departure > max(SWING_RELATIVE * scale, SWING_NOISE_MULTIPLIER * level_error):
+        return "swinging"
+    return "flat"
 
 
 def _optional_float(value: object) -> float | None:
@@ -285,6 +383,7 @@ def summarize_curve(
     direction = _higher_is_better(metric) if higher_is_better is None else higher_is_better
     rows = frame.sort_values("step", kind="stable")
     values = rows["value"].to_numpy(dtype=float)
+    bounds = bounds_for(metric, values)
     steps = rows["step"].to_numpy()
     epochs = rows["epoch"].to_numpy(dtype=float)
     finite_mask = np.isfinite(values)
@@ -326,21 +425,30 @@ def summarize_curve(
         best_step=best_step,
         best_epoch=best_epoch,
         relative_change=relative_change,
-        trend=trend(values),
+        trend=trend(values, bounds=bounds, higher_is_better=direction),
         higher_is_better=direction,
         noise=noise_scale(values),
+        resolution=resolution(values),
+        bounds=bounds,
     )
 
 
 __all__ = [
     "FLAT_RELATIVE_CHANGE",
     "MAD_TO_SIGMA",
+    "MAX_DECIMALS",
+    "MIN_POINTS_FOR_FLAT",
     "MIN_POINTS_FOR_TREND",
+    "SWING_NOISE_MULTIPLIER",
+    "SWING_RELATIVE",
+    "SWING_WINDOW_FRACTION",
     "TREND_END_POINTS",
     "TREND_NOISE_MULTIPLIER",
     "TREND_VALUES",
     "CurveSummary",
+    "near_ceiling",
     "noise_scale",
+    "resolution",
     "smooth_ema",
     "summarize_curve",
     "trend",

@@ -31,9 +31,15 @@ class FindingKind(str, Enum):
     PLATEAU = "plateau"
     """The curve stopped changing over its last stretch."""
     STILL_IMPROVING = "still_improving"
-    """The curve was still improving beyond its noise at the end (more training may help)."""
+    """The curve was still improving beyond its noise at the end (advice to train longer only
+    for validation curves, and never next to overfitting, divergence or NaN)."""
     GETTING_WORSE = "getting_worse"
     """The curve was getting worse beyond its noise over its last stretch."""
+    DIVERGENCE = "divergence"
+    """A loss climbed far above its best level so far for a sustained stretch (with where,
+    how high, whether it recovered and the learning rate then)."""
+    EARLY_STOPPING = "early_stopping"
+    """Where an early-stopping rule on validation loss would have stopped, and the steps saved."""
     SPIKE = "spike"
     """Isolated values far from their neighbours, in the bad direction."""
     NON_FINITE = "non_finite"

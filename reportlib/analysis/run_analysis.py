@@ -2,13 +2,15 @@
 
 :func:`analyze_run` is the one entry point the notebook, the CLI and the build
 call. It picks the curves of the three panels (training loss, validation loss,
-the main evaluation metric), runs every rule of :mod:`reportlib.analysis.rules`
-on them and returns a frozen :class:`RunAnalysis`.
+the main evaluation metric), runs every rule family of
+:data:`~reportlib.analysis.families.RULE_FAMILIES`
+(one module each: anomalies, generalization, checkpoints, end_of_training,
+caveats; their sentences live in :mod:`reportlib.analysis.templates`) and
+returns a frozen :class:`RunAnalysis`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,47 +18,31 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from reportlib.analysis._common import float_or_none, int_or_none
+from reportlib.analysis.caveats import dataset_sizes
+from reportlib.analysis.checkpoints import BestCheckpoint, PairTest, compare_best_checkpoints
 from reportlib.analysis.curves import CurveSummary, summarize_curve
-from reportlib.analysis.findings import Finding, FindingKind, Severity
-from reportlib.analysis.rules import (
-    BestCheckpoint,
-    compare_best_checkpoints,
-    dataset_sizes,
-    detect_end_of_training,
-    detect_few_epochs,
-    detect_few_evaluations,
-    detect_non_finite,
-    detect_overfitting,
-    detect_small_dataset,
-    detect_spikes,
-    detect_too_few_points,
-    detect_train_val_gap,
+from reportlib.analysis.families import (
+    CURVE_PANELS,
+    RULE_FAMILIES,
+    AnalysisContext,
 )
+from reportlib.analysis.findings import PANELS, Finding, FindingKind
 from reportlib.analysis.samples import ScoreAnalysis, add_computed_chrf, analyze_scores
 from reportlib.errors import ParameterError
 from reportlib.formatting import metric_display_name
-from reportlib.metrics import higher_is_better
+from reportlib.metrics import METRICS, higher_is_better, is_bookkeeping, is_quality_metric
 from reportlib.run import Run
 
 if TYPE_CHECKING:
     from reportlib.scoring import ScoringResult
 
-CURVE_PANELS: tuple[str, ...] = ("train_loss", "val_loss", "eval_metric")
-"""The three curve panels of the report, in order."""
-
-TABLE_EXCLUDED_METRICS = frozenset({
-    "runtime", "samples_per_second", "steps_per_second", "epoch", "step",
-    "model_preparation_time", "total_flos", "flos",
-})
-"""Eval "metrics" that describe the evaluation's speed or bookkeeping, not the model."""
-
-NON_QUALITY_METRICS = TABLE_EXCLUDED_METRICS | {"loss", "gen_len", "learning_rate", "grad_norm"}
-"""Eval values never chosen as the main evaluation metric (loss has its own panel)."""
+TABLE_EXCLUDED_METRICS = frozenset(name for name in METRICS if is_bookkeeping(name))
+"""Eval "metrics" that describe the evaluation's speed or bookkeeping, not the model
+(the registry's ``bookkeeping`` role)."""
 
 PREFERRED_METRICS: tuple[str, ...] = ("chrf", "chrf++")
 """The metric the report is about (chrF), when the log has it."""
-
-_SPLIT_WORDS = {"train": "training", "eval": "validation"}
 
 
 @dataclass(frozen=True)
@@ -147,10 +133,12 @@ def main_eval_metric(run: Run) -> tuple[str, str] | None:
 
     chrF when the log has it; otherwise the first eval metric (in the order of
     :meth:`Run.curves`) that is a known higher-is-better metric, then a known
-    lower-is-better one (WER...), then any other, skipping loss and the
-    bookkeeping values in :data:`NON_QUALITY_METRICS`. None when there is none.
+    lower-is-better one (WER...), then any other, skipping what
+    :func:`reportlib.metrics.is_quality_metric` rejects: the loss, metrics
+    derived from it (perplexity: moving with the loss is a tautology, not
+    evidence), optimizer values and bookkeeping. None when there is none.
     """
-    candidates = [m for s, m in run.curves() if s == "eval" and m not in NON_QUALITY_METRICS]
+    candidates = [m for s, m in run.curves() if s == "eval" and is_quality_metric(m)]
     for preferred in PREFERRED_METRICS:
         if preferred in candidates:
             return ("eval", preferred)
@@ -196,25 +184,10 @@ def evaluation_frame(run: Run) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _int_or_none(value: Any) -> int | None:
-    x = _float_or_none(value)
-    return None if x is None else int(x)
-
-
 def _direction_overrides(run: Run) -> Mapping[str, bool] | None:
     """run.yaml's ``higher_is_better`` (ingest puts it in meta), or None."""
     overrides = run.meta.get("higher_is_better")
     return overrides if isinstance(overrides, Mapping) else None
-
-
-def _float_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) and x > 0 else None
 
 
 def _run_length(run: Run) -> tuple[int | None, str | None, float | None, str | None]:
@@ -222,7 +195,7 @@ def _run_length(run: Run) -> tuple[int | None, str | None, float | None, str | N
     meta = run.meta
     steps, steps_source = None, None
     for key in ("global_step", "max_steps"):
-        steps = _int_or_none(meta.get(key))
+        steps = int_or_none(meta.get(key))
         if steps is not None:
             steps_source = key
             break
@@ -232,7 +205,7 @@ def _run_length(run: Run) -> tuple[int | None, str | None, float | None, str | N
             steps, steps_source = None, None
     epochs, epochs_source = None, None
     for key in ("num_train_epochs", "epochs"):
-        epochs = _float_or_none(meta.get(key))
+        epochs = float_or_none(meta.get(key))
         if epochs is not None:
             epochs_source = key
             break
@@ -242,11 +215,6 @@ def _run_length(run: Run) -> tuple[int | None, str | None, float | None, str | N
         if logged.size and logged.max() > 0:
             epochs, epochs_source = float(logged.max()), "the last logged epoch"
     return steps, steps_source, epochs, epochs_source
-
-
-def _label(key: tuple[str, str]) -> str:
-    split, metric = key
-    return f"{_SPLIT_WORDS.get(split, split)} {metric_display_name(metric)}"
 
 
 def analyze_run(
@@ -279,6 +247,9 @@ def analyze_run(
         return _analyze_run(run, scores=scores)
 
 
+_PANEL_ORDER = {panel: i for i, panel in enumerate(CURVE_PANELS + ("overall", "caveat"))}
+
+
 def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
     score_analysis = None
     if scores is not None and scores.checkpoints:
@@ -304,68 +275,33 @@ def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
     }
     total_steps, steps_source, epochs, epochs_source = _run_length(run)
     evaluations = evaluation_frame(run)
-    n_evaluations = int(len(evaluations))
-
-    panel_findings: list[Finding] = []
-    for panel in CURVE_PANELS:
-        key = panels[panel]
-        if key is None:
-            panel_findings.append(_no_data(panel, metric_name))
-            continue
-        frame = run.series(*key)
-        summary = curves[key]
-        common = dict(split=key[0], metric=key[1], label=labels[panel], panel=panel)
-        unit = "logged point" if key[0] == "train" else "evaluation"
-        panel_findings += detect_non_finite(frame, critical=True, **common)
-        panel_findings += detect_spikes(frame, higher_is_better=summary.higher_is_better, **common)
-        if not summary.ends_non_finite:  # a diverged curve has no "end of training" to judge
-            panel_findings += detect_end_of_training(
-                frame, higher_is_better=summary.higher_is_better, unit=unit, **common)
-
-    overall: list[Finding] = []
-    for key in curves:
-        if key not in panels.values():
-            overall += detect_non_finite(run.series(*key), split=key[0], metric=key[1],
-                                         label=_label(key), panel="overall", critical=False)
-    train_frame = run.series("train", "loss") if panels["train_loss"] else None
-    val_frame = run.series("eval", "loss") if panels["val_loss"] else None
-    metric_frame = run.series(*metric_key) if metric_key else None
-    overall += detect_overfitting(val_frame, train_frame)
-    overall += detect_train_val_gap(val_frame, train_frame)
+    tests = tuple(
+        PairTest(frozenset({p.baseline_step, p.system_step}), float(p.p_value),
+                 bool(p.significant))
+        for p in (scores.paired if scores is not None and scores.checkpoints else ())
+        if p.p_value is not None and p.metric == scores.checkpoints[0].chrf.name  # type: ignore[union-attr]
+    )
     best, best_findings = compare_best_checkpoints(
-        val_frame,
-        metric_frame,
+        run.series("eval", "loss") if panels["val_loss"] else None,
+        run.series(*metric_key) if metric_key else None,
         metric=metric_key[1] if metric_key else None,
         metric_label=metric_name,
         higher_is_better=curves[metric_key].higher_is_better if metric_key else None,
         best_model_checkpoint=run.meta.get("best_model_checkpoint"),
+        tests=tests,
+        scored=score_analysis is not None,
     )
-    overall += best_findings
-
-    caveats: list[Finding] = []
-    for panel in CURVE_PANELS:
-        key = panels[panel]
-        if key is not None:
-            caveats += detect_too_few_points(
-                curves[key], label=labels[panel], total_steps=total_steps,
-                logging_steps=_int_or_none(run.meta.get("logging_steps")))
-    caveats += detect_few_evaluations(n_evaluations)
-    caveats += detect_small_dataset(run.meta, epochs=epochs)
-    if dataset_sizes(run.meta)["train_size"] is None:
-        caveats.append(Finding(
-            FindingKind.INCONCLUSIVE, Severity.INFO,
-            "The training-set size is not known (run.yaml's dataset.size or dataset.train_size "
-            "gives it), so whether the dataset is small cannot be judged.",
-            {"about": "dataset_size"}, panel="caveat"))
-    caveats += detect_few_epochs(epochs, source=epochs_source)
-    caveats += [
-        Finding(FindingKind.INGEST_WARNING, Severity.WARNING, str(text),
-                {"index": i}, panel="caveat")
-        for i, text in enumerate(run.warnings)
-    ]
-    scored = [f for f in score_analysis.findings if f.panel != "caveat"] if score_analysis else []
-    scored_caveats = ([f for f in score_analysis.findings if f.panel == "caveat"]
-                      if score_analysis else [])
+    ctx = AnalysisContext(
+        run=run, curves=curves, panels=panels, labels=labels, metric_name=metric_name,
+        total_steps=total_steps, epochs=epochs, epochs_source=epochs_source,
+        n_evaluations=int(len(evaluations)), best=best, best_findings=tuple(best_findings),
+        scores=score_analysis,
+    )
+    found: list[Finding] = []
+    for family in RULE_FAMILIES:
+        found += family(ctx, list(found))
+    # Report order: the three panels, then overall observations, then caveats.
+    ordered = sorted(found, key=lambda f: _PANEL_ORDER.get(f.panel, len(PANELS)))
     title = run.meta.get("title")
     return RunAnalysis(
         run_name=run.name,
@@ -374,8 +310,8 @@ def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
         panels=panels,
         eval_metric_name=metric_name,
         best_checkpoint=best,
-        findings=tuple(panel_findings + scored + overall + caveats + scored_caveats),
-        n_evaluations=n_evaluations,
+        findings=tuple(ordered),
+        n_evaluations=ctx.n_evaluations,
         total_steps=total_steps,
         total_steps_source=steps_source,
         epochs=epochs,
@@ -386,23 +322,8 @@ def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
     )
 
 
-def _no_data(panel: str, metric_name: str | None) -> Finding:
-    if panel == "train_loss":
-        return Finding(FindingKind.NO_DATA, Severity.WARNING,
-                       "Training loss was not logged in this run.", {"panel": panel}, panel=panel)
-    if panel == "val_loss":
-        return Finding(FindingKind.NO_DATA, Severity.WARNING,
-                       "Validation loss was not logged: the run was not evaluated (or its "
-                       "evaluations were not saved), so generalisation cannot be judged.",
-                       {"panel": panel}, panel=panel)
-    return Finding(FindingKind.NO_DATA, Severity.INFO,
-                   "No evaluation metric besides the loss was logged (such as chrF): the quality "
-                   "of the outputs is not measured in this log.", {"panel": panel}, panel=panel)
-
-
 __all__ = [
     "CURVE_PANELS",
-    "NON_QUALITY_METRICS",
     "PREFERRED_METRICS",
     "TABLE_EXCLUDED_METRICS",
     "RunAnalysis",

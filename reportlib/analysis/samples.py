@@ -170,7 +170,7 @@ def analyze_scores(scores: ScoringResult, run: Run | None = None) -> ScoreAnalys
     if not scores.whitespace:
         findings.append(Finding(
             FindingKind.CHRF_IGNORES_WHITESPACE, Severity.INFO, scores.whitespace_note,
-            {"whitespace": False}, panel="caveat"))
+            {"rule": "chrf_whitespace", "whitespace": False}, panel="caveat"))
     return ScoreAnalysis(
         checkpoints=checkpoints, first_step=first.step, best_step=best.step,
         last_step=last.step, improved=improved, stayed=stayed, regressed=regressed,
@@ -230,7 +230,8 @@ def _source_finding(scores: ScoringResult, logged: float | None) -> Finding:
                     "points, so the log used other settings or other references: the report "
                     "shows the recomputed values' intervals beside the logged curve.")
     return Finding(FindingKind.CHRF_SOURCE, severity, message,
-                   {"checkpoints": n, "samples": len(scores.ids), "signature": signature,
+                   {"rule": "chrf_source", "checkpoints": n, "samples": len(scores.ids),
+                    "signature": signature,
                     "logged_max_difference": logged}, panel="eval_metric")
 
 
@@ -238,10 +239,15 @@ def _paired_finding(test: PairedComparison, n_samples: int, improved: int, staye
                     regressed: int) -> Finding | None:
     if test.p_value is None:
         return None  # nothing was tested (e.g. the best is the first); the note is in summary.json
-    evidence = {"label": test.label, "baseline_step": test.baseline_step,
+    evidence = {"rule": "paired_bootstrap", "label": test.label,
+                "steps": [test.baseline_step, test.system_step],
+                "baseline_step": test.baseline_step,
                 "system_step": test.system_step, "baseline": test.baseline_score,
                 "system": test.system_score, "delta": test.delta, "p_value": test.p_value,
-                "n_bootstrap": test.n_bootstrap, "samples": n_samples}
+                "n_bootstrap": test.n_bootstrap, "samples": n_samples,
+                "noise_claims": [{"steps": sorted({test.baseline_step, test.system_step}),
+                                  "significant": bool(test.significant),
+                                  "p_value": test.p_value}]}
     p = f"p = {test.p_value:.3g}"
     where = f"step {test.baseline_step} to step {test.system_step}"
     scores = (f"{format_number(test.baseline_score)} to {format_number(test.system_score)} "

@@ -30,8 +30,11 @@ percentage: the two values say more than "+34776%"."""
 TREND_WORDS: dict[str, str] = {
     "decreasing": "decreasing",
     "increasing": "increasing",
-    "flat": "flat (its first and last few points differ by less than their noise or 2%)",
-    "too_few_points": "not known (too few points)",
+    "flat": "flat (its first and last few points differ by less than their noise or 2%, and "
+            "in between its running median stayed within a quarter of their level)",
+    "swinging": "not one direction: its first and last few points are close, but in between "
+                "it moved far from them",
+    "too_few_points": "not known (too few points to tell a trend from noise)",
 }
 """How each trend value reads in a sentence."""
 

@@ -1,0 +1,102 @@
+"""Small helpers shared by the rule families: finite rows, epochs, training-loss levels."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TRAIN_LEVEL_POINTS = 3
+"""The training loss "at" an evaluation is the median of at most the last three
+training losses logged before it (since the previous evaluation): one logged
+value is noisy, and a whole epoch's values would lag a fast-falling loss."""
+
+
+def finite_rows(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """The finite rows of a curve frame, sorted by step, with a fresh index."""
+    if frame is None or frame.empty:
+        return pd.DataFrame({"step": pd.Series(dtype="int64"), "epoch": pd.Series(dtype=float),
+                             "value": pd.Series(dtype=float)})
+    rows = frame.loc[np.isfinite(frame["value"].to_numpy(dtype=float)), ["step", "epoch", "value"]]
+    return rows.sort_values("step", kind="stable").reset_index(drop=True)
+
+
+def epoch_or_none(value: Any) -> float | None:
+    """A logged epoch as a float, or None when unknown (NaN, inf, None)."""
+    if value is None:
+        return None
+    x = float(value)
+    return x if math.isfinite(x) else None
+
+
+def value_text(value: float) -> str:
+    """A non-finite value as a JSON-safe string: ``"nan"``, ``"inf"`` or ``"-inf"``."""
+    if math.isnan(value):
+        return "nan"
+    return "inf" if value > 0 else "-inf"
+
+
+def train_levels_at_evals(train: pd.DataFrame, eval_steps: list[int]) -> list[float | None]:
+    """The training-loss level at each evaluation step.
+
+    The median of the last :data:`TRAIN_LEVEL_POINTS` training losses logged in
+    (previous evaluation, this evaluation]; when none was logged there, the last
+    one at or before it; None before the first. ``train`` is sorted finite rows.
+    Binary search over the training steps: O((E + N) log N) for E evaluations
+    and N training points (a 1M-step log with 2,000 evaluations takes
+    milliseconds, where a scan per evaluation took over a second).
+    """
+    if train.empty:
+        return [None] * len(eval_steps)
+    steps = train["step"].to_numpy()
+    values = train["value"].to_numpy(dtype=float)
+    ends = np.searchsorted(steps, np.asarray(eval_steps), side="right")
+    levels: list[float | None] = []
+    previous_end = 0
+    for end in ends.tolist():
+        if end > previous_end:
+            levels.append(float(np.median(values[max(previous_end, end - TRAIN_LEVEL_POINTS):end])))
+        else:
+            levels.append(float(values[end - 1]) if end > 0 else None)
+        previous_end = max(previous_end, end)
+    return levels
+
+
+def float_or_none(value: Any) -> float | None:
+    """A positive finite number from run metadata (a str or a number), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) and x > 0 else None
+
+
+def int_or_none(value: Any) -> int | None:
+    """:func:`float_or_none` as an int."""
+    x = float_or_none(value)
+    return None if x is None else int(x)
+
+
+def value_at_or_before(frame: pd.DataFrame | None, step: int) -> float | None:
+    """The last finite value logged at or before ``step`` (the learning rate at that time)."""
+    rows = finite_rows(frame)
+    if rows.empty:
+        return None
+    i = int(np.searchsorted(rows["step"].to_numpy(), step, side="right"))
+    return float(rows["value"].iloc[i - 1]) if i > 0 else None
+
+
+__all__ = [
+    "TRAIN_LEVEL_POINTS",
+    "epoch_or_none",
+    "finite_rows",
+    "float_or_none",
+    "int_or_none",
+    "train_levels_at_evals",
+    "value_at_or_before",
+    "value_text",
+]

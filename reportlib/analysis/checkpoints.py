@@ -1,0 +1,343 @@
+"""Rule family: the best checkpoint, and whether the evaluation metric agrees with the loss.
+
+Claims about whether two checkpoints' chrF differ by more than the noise come
+from the paired bootstrap on the run's own predictions when it has them
+(:class:`PairTest`); without predictions the sentence says that the log alone
+cannot tell, instead of guessing from the spread between checkpoints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reportlib.analysis._common import epoch_or_none, finite_rows
+from reportlib.analysis.curves import noise_scale
+from reportlib.analysis.findings import Finding, FindingKind, Severity
+from reportlib.analysis.templates import format_position, plural, say
+from reportlib.errors import ParameterError
+
+MIN_EVALS_FOR_CORRELATION = 5
+"""Fewer paired evaluations than this and the rank correlation of the metric with
+validation loss is not judged: with four points a Spearman rho of 0.8 is
+reached by chance about one time in ten."""
+
+AGREEMENT_MIN_RHO = 0.5
+"""The metric "moves with" validation loss when the Spearman rank correlation,
+oriented so that +1 means both improve together, is at least 0.5 (a strong
+monotone association by the usual reading); below it they move apart."""
+
+DISAGREEMENT_NOISE_MULTIPLIER = 2.0
+"""Without predictions, the best checkpoints by loss and by the metric disagree in
+a way worth a warning when the metric at the lowest-loss checkpoint falls short
+of the metric's best by more than this many of the metric's point-to-point
+noise deviations (a size, not a significance test: the sentence says so)."""
+
+#: The ``best_model_checkpoint`` of HF's trainer_state names the step like this.
+_CHECKPOINT_STEP = re.compile(r"checkpoint-(\d+)")
+
+
+@dataclass(frozen=True)
+class PairTest:
+    """A paired significance test between two checkpoints on the run's predictions."""
+
+    steps: frozenset[int]
+    p_value: float
+    significant: bool
+
+
+@dataclass(frozen=True)
+class CheckpointChoice:
+    """The best evaluation by one criterion: where it is and its value."""
+
+    step: int
+    epoch: float | None
+    value: float
+    criterion: str
+
+
+@dataclass(frozen=True)
+class BestCheckpoint:
+    """The best checkpoint of a run, by validation loss and by the evaluation metric.
+
+    ``step``/``epoch``/``by`` is the one chosen: the criterion the run itself
+    used when its ``best_model_checkpoint`` names one of the two, else
+    validation loss (HF Trainer's default criterion), else the metric. ``by`` is
+    ``"eval_loss"`` or the metric's normalised name (``"chrf"``). ``agree`` is
+    whether both criteria pick the same step (None when only one exists).
+    """
+
+    step: int
+    epoch: float | None
+    by: str
+    value: float
+    by_loss: CheckpointChoice | None
+    by_metric: CheckpointChoice | None
+    agree: bool | None
+    selected_by_run: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict: step, epoch, by, value, by_loss, by_metric, agree, selected_by_run."""
+        def choice(c: CheckpointChoice | None) -> dict[str, Any] | None:
+            if c is None:
+                return None
+            return {"step": c.step, "epoch": c.epoch, "value": c.value, "criterion": c.criterion}
+
+        return {
+            "step": self.step, "epoch": self.epoch, "by": self.by, "value": self.value,
+            "by_loss": choice(self.by_loss), "by_metric": choice(self.by_metric),
+            "agree": self.agree, "selected_by_run": self.selected_by_run,
+        }
+
+
+def _best_choice(frame: pd.DataFrame | None, criterion: str, higher: bool
+                 ) -> CheckpointChoice | None:
+    rows = finite_rows(frame)
+    if rows.empty:
+        return None
+    values = rows["value"].to_numpy(dtype=float)
+    i = int(np.argmax(values) if higher else np.argmin(values))
+    return CheckpointChoice(int(rows["step"].iloc[i]), epoch_or_none(rows["epoch"].iloc[i]),
+                            float(values[i]), criterion)
+
+
+def checkpoint_step(best_model_checkpoint: Any) -> int | None:
+    """The step in HF's ``best_model_checkpoint`` (``".../checkpoint-630"`` -> 630), or None."""
+    if not isinstance(best_model_checkpoint, str):
+        return None
+    found = _CHECKPOINT_STEP.findall(best_model_checkpoint)
+    return int(found[-1]) if found else None
+
+
+def paired_evaluations(val_loss: pd.DataFrame | None, metric: pd.DataFrame | None) -> pd.DataFrame:
+    """Validation loss and the metric side by side, one row per evaluation where both are finite.
+
+    Rows are matched on step; when no step matches but both have epochs, on the
+    epoch rounded to 2 decimals. Columns: step, epoch, loss, metric.
+    """
+    loss_rows, metric_rows = finite_rows(val_loss), finite_rows(metric)
+    merged = loss_rows.merge(metric_rows, on="step", suffixes=("_loss", "_metric"))
+    if merged.empty and not loss_rows.empty and not metric_rows.empty:
+        left = loss_rows.assign(key=loss_rows["epoch"].round(2)).dropna(subset=["key"])
+        right = metric_rows.assign(key=metric_rows["epoch"].round(2)).dropna(subset=["key"])
+        merged = left.merge(right.drop(columns=["step"]), on="key", suffixes=("_loss", "_metric"))
+    if merged.empty:
+        return pd.DataFrame({"step": pd.Series(dtype="int64"), "epoch": pd.Series(dtype=float),
+                             "loss": pd.Series(dtype=float), "metric": pd.Series(dtype=float)})
+    merged = merged.drop_duplicates("step", keep="last")
+    return pd.DataFrame({
+        "step": merged["step"].astype("int64").to_numpy(),
+        "epoch": merged["epoch_loss"].to_numpy(dtype=float),
+        "loss": merged["value_loss"].to_numpy(dtype=float),
+        "metric": merged["value_metric"].to_numpy(dtype=float),
+    })
+
+
+def spearman_rho(x: Any, y: Any) -> float | None:
+    """Spearman's rank correlation of two equal-length sequences (average ranks for ties).
+
+    Returns
+    -------
+    float in [-1, 1], or None with fewer than 2 points or when either side is constant.
+    """
+    a, b = pd.Series(np.asarray(x, dtype=float)), pd.Series(np.asarray(y, dtype=float))
+    if len(a) != len(b):
+        raise ParameterError(f"x and y must have the same length, got {len(a)} and {len(b)}")
+    if len(a) < 2:
+        return None
+    ra, rb = a.rank(method="average"), b.rank(method="average")
+    if ra.std(ddof=0) == 0 or rb.std(ddof=0) == 0:
+        return None
+    return float(np.corrcoef(ra.to_numpy(), rb.to_numpy())[0, 1])
+
+
+def compare_best_checkpoints(
+    val_loss: pd.DataFrame | None,
+    metric_frame: pd.DataFrame | None,
+    *,
+    metric: str | None,
+    metric_label: str | None,
+    higher_is_better: bool | None,
+    best_model_checkpoint: Any = None,
+    tests: Sequence[PairTest] = (),
+    scored: bool = False,
+) -> tuple[BestCheckpoint | None, list[Finding]]:
+    """The best checkpoint by validation loss and by the metric; do they agree and move together?
+
+    Parameters
+    ----------
+    val_loss, metric_frame:
+        The validation-loss curve and the main evaluation metric's curve (None if absent).
+    metric, metric_label:
+        Its normalised name (``"chrf"``) and display name (``"chrF"``).
+    higher_is_better:
+        The metric's direction (None if unknown: no best by metric is picked).
+    best_model_checkpoint:
+        The run's own choice (HF ``best_model_checkpoint``), if known.
+    tests:
+        Paired bootstrap tests on the run's predictions; the one between the two
+        best checkpoints, when there is one, decides whether they differ beyond noise.
+    scored:
+        Whether the run's predictions were scored (then a pair they did not test
+        is said to be untested, not untestable from the log).
+
+    Returns
+    -------
+    (BestCheckpoint or None, findings): a ``best_checkpoint`` finding (info),
+    then at most one of ``metric_disagrees_with_loss`` (warning) and
+    ``metric_agrees_with_loss`` (info), or an ``inconclusive`` one.
+    """
+    by_loss = _best_choice(val_loss, "eval_loss", higher=False)
+    by_metric = None
+    if metric is not None and higher_is_better is not None:
+        by_metric = _best_choice(metric_frame, metric, higher=higher_is_better)
+    if by_loss is None and by_metric is None:
+        return None, []
+    name = metric_label or metric or "the metric"
+    selected = checkpoint_step(best_model_checkpoint)
+    chosen: CheckpointChoice = by_loss if by_loss is not None else by_metric  # type: ignore[assignment]
+    if by_loss is not None and by_metric is not None and selected is not None:
+        if selected == by_metric.step and selected != by_loss.step:
+            chosen = by_metric
+    agree = None if by_loss is None or by_metric is None else by_loss.step == by_metric.step
+    best = BestCheckpoint(step=chosen.step, epoch=chosen.epoch, by=chosen.criterion,
+                          value=chosen.value, by_loss=by_loss, by_metric=by_metric, agree=agree,
+                          selected_by_run=selected)
+    pairs = paired_evaluations(val_loss, metric_frame)
+    base: dict[str, Any] = {"split": "eval", "metric": metric, "n_evaluations": len(pairs),
+                            "rule": "metric_vs_loss",
+                            "parameters": {"min_rho": AGREEMENT_MIN_RHO,
+                                           "min_evaluations": MIN_EVALS_FOR_CORRELATION,
+                                           "noise_multiplier": DISAGREEMENT_NOISE_MULTIPLIER}}
+    shortfall: float | None = None
+    value_there: float | None = None
+    noise = threshold = 0.0
+    test: PairTest | None = None
+    if agree is False and by_loss is not None and by_metric is not None:
+        at_loss_best = pairs.loc[pairs["step"] == by_loss.step, "metric"]
+        noise = noise_scale(finite_rows(metric_frame)["value"].to_numpy(dtype=float)) or 0.0
+        threshold = DISAGREEMENT_NOISE_MULTIPLIER * noise
+        if not at_loss_best.empty:
+            value_there = float(at_loss_best.iloc[-1])
+            shortfall = by_metric.value - value_there
+            if not higher_is_better:
+                shortfall = -shortfall
+        wanted = frozenset({by_loss.step, by_metric.step})
+        test = next((t for t in tests if t.steps == wanted), None)
+
+    parts = []
+    if by_loss is not None:
+        parts.append(say("best.by_loss", where=format_position(by_loss.step, by_loss.epoch),
+                         value=by_loss.value))
+    if by_metric is not None:
+        parts.append(say("best.by_metric", name=name,
+                         where=format_position(by_metric.step, by_metric.epoch),
+                         value=by_metric.value))
+    sentence = "Best checkpoint " + "; ".join(parts)
+    claims: list[dict[str, Any]] = []
+    if agree is True:
+        sentence += say("best.agree")
+    elif agree is False and test is not None:
+        verdict = ("the difference is larger than the noise" if test.significant
+                   else "the difference is within the noise of this validation set")
+        sentence += say("best.differ_tested", p=f"{test.p_value:.3g}", name=name, verdict=verdict)
+        claims.append({"steps": sorted(test.steps), "significant": test.significant,
+                       "p_value": test.p_value})
+    elif agree is False and shortfall is not None and shortfall <= threshold:
+        sentence += say("best.differ_untested", name=name, value_there=value_there,
+                        shortfall=shortfall,
+                        why_unknown=say("best.unknown_scored" if scored else "best.unknown_log"))
+    elif agree is False:
+        sentence += say("best.differ")
+    if selected is not None:
+        sentence += say("best.selected", selected=selected)
+    evidence = {"rule": "best_checkpoint", "best_checkpoint": best.to_dict(), "metric": metric,
+                "metric_at_loss_best": value_there, "shortfall": shortfall, "noise": noise,
+                "threshold": threshold, "noise_claims": claims,
+                "steps": sorted({c.step for c in (by_loss, by_metric) if c is not None})}
+    findings = [Finding(FindingKind.BEST_CHECKPOINT, Severity.INFO, sentence + ".", evidence,
+                        panel="overall")]
+    if by_loss is None or by_metric is None:
+        return best, findings
+
+    n = len(pairs)
+    rho = spearman_rho(pairs["loss"], pairs["metric"]) if n >= MIN_EVALS_FOR_CORRELATION else None
+    oriented = None if rho is None else (-rho if higher_is_better else rho)
+    expected = "-1" if higher_is_better else "+1"
+    rank_evidence = {"spearman_rho": rho, "oriented_rho": oriented}
+    if test is not None:
+        differs = test.significant and (shortfall or 0.0) > 0
+        why = say("metric.why_test", p=f"{test.p_value:.3g}")
+    else:
+        differs = shortfall is not None and shortfall > threshold
+        why = say("metric.why_noise", multiplier=f"{DISAGREEMENT_NOISE_MULTIPLIER:g}", noise=noise,
+                  untested=say("metric.untested") if scored else "")
+    if differs:
+        rank = ""
+        if rho is not None and oriented is not None:
+            rank = say("metric.rank_also" if oriented >= AGREEMENT_MIN_RHO else "metric.rank_apart",
+                       n_text=plural(n, "evaluation"), rho=f"{rho:+.2f}", expected=expected)
+        findings.append(Finding(
+            FindingKind.METRIC_DISAGREES_WITH_LOSS, Severity.WARNING,
+            say("metric.disagrees_best", name=name,
+                where_loss=format_position(by_loss.step, by_loss.epoch), value_there=value_there,
+                shortfall=shortfall, best=by_metric.value,
+                where_metric=format_position(by_metric.step, by_metric.epoch), why=why,
+                rank=rank),
+            {**base, **rank_evidence, "reason": "best_checkpoints_differ",
+             "metric_at_loss_best": value_there, "metric_best": by_metric.value,
+             "shortfall": shortfall, "noise": noise, "threshold": threshold,
+             "best_step_by_loss": by_loss.step, "best_step_by_metric": by_metric.step,
+             "steps": [by_loss.step, by_metric.step], "noise_claims": claims},
+            panel="overall",
+        ))
+        return best, findings
+    if n < MIN_EVALS_FOR_CORRELATION:
+        findings.append(Finding(
+            FindingKind.INCONCLUSIVE, Severity.INFO,
+            say("metric.too_few", name=name, n_text=plural(n, "evaluation"),
+                needed=MIN_EVALS_FOR_CORRELATION),
+            {**base, "about": "metric_vs_loss", "needed": MIN_EVALS_FOR_CORRELATION},
+            panel="overall",
+        ))
+        return best, findings
+    if rho is None or oriented is None:
+        findings.append(Finding(
+            FindingKind.INCONCLUSIVE, Severity.INFO,
+            say("metric.constant", name=name, n_text=plural(n, "evaluation")),
+            {**base, "about": "metric_vs_loss"}, panel="overall",
+        ))
+        return best, findings
+    evidence = {**base, **rank_evidence, "reason": "rank_correlation",
+                "steps": [int(s) for s in pairs["step"]]}
+    words = dict(name=name, rho=f"{rho:+.2f}", n_text=plural(n, "evaluation"), expected=expected)
+    if oriented >= AGREEMENT_MIN_RHO:
+        key = "metric.agrees_rank"
+        if agree:
+            key = "metric.agrees"
+            words["where"] = format_position(by_loss.step, by_loss.epoch)
+        findings.append(Finding(FindingKind.METRIC_AGREES_WITH_LOSS, Severity.INFO,
+                                say(key, **words), evidence, panel="overall"))
+    else:
+        findings.append(Finding(FindingKind.METRIC_DISAGREES_WITH_LOSS, Severity.WARNING,
+                                say("metric.disagrees_rank", **words), evidence, panel="overall"))
+    return best, findings
+
+
+__all__ = [
+    "AGREEMENT_MIN_RHO",
+    "DISAGREEMENT_NOISE_MULTIPLIER",
+    "MIN_EVALS_FOR_CORRELATION",
+    "BestCheckpoint",
+    "CheckpointChoice",
+    "PairTest",
+    "checkpoint_step",
+    "compare_best_checkpoints",
+    "paired_evaluations",
+    "spearman_rho",
+]

@@ -1,0 +1,328 @@
+"""Rule family: how a curve ends. Still improving, getting worse, plateaued, or unclear.
+
+The last quarter of a curve (its *tail*) is fitted by least squares on step;
+the fitted change is judged against its standard error (from the curve's
+noise) and against the log's rounding step. The sentence quotes observed
+values only (the means of the first and last thirds of the tail) and names
+the fitted change as what it is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reportlib.analysis._common import epoch_or_none, finite_rows
+from reportlib.analysis.curves import (
+    MIN_POINTS_FOR_TREND,
+    near_ceiling,
+    noise_scale,
+    resolution,
+)
+from reportlib.analysis.findings import Finding, FindingKind, Severity
+from reportlib.analysis.templates import (
+    cap,
+    format_epoch,
+    format_number,
+    format_percent,
+    plural,
+    say,
+)
+
+TAIL_FRACTION = 0.25
+"""The "end of training" is the last quarter of a curve's points..."""
+
+MIN_TAIL_POINTS = 3
+"""...and at least three points, the fewest a slope can be fitted to with a residual."""
+
+MIN_POINTS_FOR_END_VERDICT = 5
+"""Fewer finite points than this and plateau / still improving is not judged:
+the tail would be most of the curve and would mostly measure its start."""
+
+TAIL_NOISE_MULTIPLIER = 2.0
+"""The fitted change over the tail must exceed this many standard errors (about a
+95% two-sided level for Gaussian noise) to count as improving or worsening."""
+
+PLATEAU_INTERVAL_LEVEL = 0.90
+"""A plateau is shown, not assumed: the change's 90% interval must lie inside the
+plateau band. This is Schuirmann's two one-sided tests (TOST) for equivalence at
+the 5% level, the standard way to show that a difference is small rather than
+failing to show that it is large."""
+
+PLATEAU_EQUIVALENCE_Z = 1.6448536269514722
+"""The standard normal quantile of a two-sided :data:`PLATEAU_INTERVAL_LEVEL`
+interval (the 95th percentile): its half-width in standard errors."""
+
+PLATEAU_RELATIVE_CHANGE = 0.02
+"""The plateau band: a curve whose change over the last quarter of training is,
+with its uncertainty, within 2% of its level (or one rounding step of the log,
+whichever is larger) has plateaued: another quarter would move it as little."""
+
+TAIL_VERDICTS: tuple[str, ...] = ("still_improving", "getting_worse", "plateau", "unclear")
+"""What :attr:`TailChange.verdict` can be."""
+
+
+@dataclass(frozen=True)
+class TailChange:
+    """The change of a curve over its last stretch.
+
+    ``first_mean``/``last_mean`` are the observed means of the first and last
+    thirds of the tail (``k_end`` points each); ``change`` is the least-squares
+    line's change over the tail; ``improvement`` the same signed so that
+    positive means better (None when the direction is unknown); ``relative`` is
+    ``change / |level|`` (None if 0); ``level`` is the tail's mean;
+    ``standard_error`` the standard error of ``change`` given the curve's noise;
+    ``resolution`` the log's rounding step (None at full precision);
+    ``threshold`` what a change must exceed to count (the larger of
+    :data:`TAIL_NOISE_MULTIPLIER` standard errors and one rounding step) and
+    ``band`` the plateau band.
+    """
+
+    n_points: int
+    start_step: int
+    end_step: int
+    start_epoch: float | None
+    end_epoch: float | None
+    level: float
+    first_mean: float
+    last_mean: float
+    k_end: int
+    change: float
+    improvement: float | None
+    relative: float | None
+    standard_error: float
+    resolution: float | None
+    threshold: float
+    band: float
+    error_based: bool = False
+
+    @property
+    def margin(self) -> float:
+        """Half-width of the change's 90% interval (the plateau test), at least one
+        rounding step of the log."""
+        return max(PLATEAU_EQUIVALENCE_Z * self.standard_error, self.resolution or 0.0)
+
+    @property
+    def verdict(self) -> str:
+        """How the curve ends, one of :data:`TAIL_VERDICTS`.
+
+        ``still_improving`` / ``getting_worse``: the change exceeds ``threshold``
+        in the good / bad direction (``unclear`` when the direction is unknown);
+        ``plateau``: the change's interval (``change`` +- :attr:`margin`) lies
+        within ``band`` (equivalence by two one-sided tests); ``unclear``
+        otherwise (neither a change nor a plateau can be shown).
+        """
+        if abs(self.change) > self.threshold:
+            if self.improvement is None:
+                return "unclear"
+            return "still_improving" if self.improvement > 0 else "getting_worse"
+        if abs(self.change) + self.margin <= self.band:
+            return "plateau"
+        return "unclear"
+
+    def evidence(self) -> dict[str, Any]:
+        """The fields as a JSON-safe dict."""
+        return {
+            "tail_points": self.n_points, "tail_start_step": self.start_step,
+            "tail_end_step": self.end_step, "tail_start_epoch": self.start_epoch,
+            "tail_end_epoch": self.end_epoch, "tail_level": self.level,
+            "tail_first_mean": self.first_mean, "tail_last_mean": self.last_mean,
+            "tail_end_points": self.k_end, "tail_fitted_change": self.change,
+            "tail_relative_change": self.relative,
+            "tail_standard_error": self.standard_error, "resolution": self.resolution,
+            "tail_threshold": self.threshold, "tail_band": self.band,
+            "tail_margin": self.margin,
+            "tail_band_of_error": self.error_based, "verdict": self.verdict,
+            "steps": [self.start_step, self.end_step],
+        }
+
+
+def tail_change(
+    frame: pd.DataFrame | None,
+    *,
+    higher_is_better: bool | None,
+    bounds: tuple[float, float] | None = None,
+) -> TailChange | None:
+    """Fit a line to the last :data:`TAIL_FRACTION` of a curve's finite points (at least
+    :data:`MIN_TAIL_POINTS`) and measure how much it changed.
+
+    For a higher-is-better metric nearer its ceiling than its floor (``bounds``:
+    accuracy at 98.8%), the plateau band is a share of its error (ceiling -
+    level), not of its level: 2% of 98.8 points would call every change of a
+    near-perfect metric a plateau.
+
+    Returns
+    -------
+    TailChange, or None with fewer than :data:`MIN_POINTS_FOR_END_VERDICT`
+    finite points (or a tail logged at a single step).
+    """
+    rows = finite_rows(frame)
+    n = len(rows)
+    if n < MIN_POINTS_FOR_END_VERDICT:
+        return None
+    size = max(MIN_TAIL_POINTS, math.ceil(n * TAIL_FRACTION))
+    tail = rows.iloc[-size:]
+    x = tail["step"].to_numpy(dtype=float)
+    y = tail["value"].to_numpy(dtype=float)
+    x_centered = x - x.mean()
+    sxx = float(np.sum(x_centered**2))
+    span = float(x[-1] - x[0])
+    if sxx == 0.0 or span == 0.0:
+        return None
+    slope = float(np.sum(x_centered * (y - y.mean())) / sxx)
+    change = slope * span
+    all_values = rows["value"].to_numpy(dtype=float)
+    noise = noise_scale(all_values) or 0.0
+    step = resolution(all_values)
+    standard_error = noise * span / math.sqrt(sxx)
+    level = float(y.mean())
+    k = max(1, size // 3)
+    improvement = None if higher_is_better is None else (change if higher_is_better else -change)
+    epochs = tail["epoch"].to_numpy(dtype=float)
+    error_based = near_ceiling(all_values, bounds, higher_is_better)
+    basis = bounds[1] - level if error_based and bounds is not None else level
+    return TailChange(
+        n_points=size, start_step=int(x[0]), end_step=int(x[-1]),
+        start_epoch=epoch_or_none(epochs[0]), end_epoch=epoch_or_none(epochs[-1]),
+        level=level, first_mean=float(y[:k].mean()), last_mean=float(y[-k:].mean()), k_end=k,
+        change=change, improvement=improvement,
+        relative=change / abs(level) if level != 0 else None,
+        standard_error=standard_error, resolution=step,
+        threshold=max(TAIL_NOISE_MULTIPLIER * standard_error, step or 0.0),
+        band=max(PLATEAU_RELATIVE_CHANGE * abs(basis), step or 0.0),
+        error_based=error_based,
+    )
+
+
+def _went(tail: TailChange, label: str, unit: str) -> str:
+    epochs = ""
+    if tail.start_epoch is not None and tail.end_epoch is not None:
+        epochs = f", epochs {format_epoch(tail.start_epoch)}-{format_epoch(tail.end_epoch)}"
+    what = f"the mean of the first {tail.k_end} of them" if tail.k_end > 1 else "the first"
+    last_what = f"the mean of the last {tail.k_end} of them" if tail.k_end > 1 else "the last"
+    fitted = format_number(tail.change)
+    if tail.relative is not None:
+        fitted += f" ({format_percent(tail.relative, signed=True)} of the tail's mean)"
+    return say("tail.went", label=cap(label), first_mean=tail.first_mean,
+               first_what=what, last_mean=tail.last_mean, last_what=last_what,
+               n_text=plural(tail.n_points, unit),
+               steps=f"steps {tail.start_step}-{tail.end_step}", epochs=epochs, fitted=fitted)
+
+
+def detect_end_of_training(
+    frame: pd.DataFrame | None,
+    *,
+    split: str,
+    metric: str,
+    label: str,
+    panel: str,
+    higher_is_better: bool | None,
+    unit: str = "point",
+    advise: bool = False,
+    blocked_by: str | None = None,
+    bounds: tuple[float, float] | None = None,
+) -> list[Finding]:
+    """How a curve ends: plateaued, still improving, getting worse, or unclear.
+
+    Parameters
+    ----------
+    frame:
+        The curve (for a per-step training loss with a per-epoch mean in the same
+        log, the caller passes the per-epoch curve).
+    split, metric:
+        Which curve (copied into the evidence).
+    label:
+        How the curve is named in a sentence (``"validation loss"``).
+    panel:
+        The report panel the finding goes to.
+    higher_is_better:
+        The metric's direction (None if unknown).
+    unit:
+        What a point is called (``"evaluation"``, ``"logged point"``).
+    advise:
+        Whether a ``still_improving`` verdict may advise training longer: only
+        for the validation curves (a falling training loss alone says nothing
+        about whether more training helps).
+    blocked_by:
+        Why no advice may be given although ``advise`` is set (overfitting,
+        divergence, non-finite values elsewhere in the report), said in the sentence.
+    bounds:
+        The metric's ``(floor, ceiling)`` when it has one (see :func:`tail_change`).
+
+    Returns
+    -------
+    At most one finding: ``plateau`` (info), ``still_improving`` (info),
+    ``getting_worse`` (warning) or ``inconclusive`` (info). Below
+    :data:`~reportlib.analysis.curves.MIN_POINTS_FOR_TREND` points, nothing: the
+    ``too_few_points`` caveat speaks for the curve.
+    """
+    base = {"split": split, "metric": metric, "rule": "end_of_training",
+            "parameters": {"tail_fraction": TAIL_FRACTION,
+                           "noise_multiplier": TAIL_NOISE_MULTIPLIER,
+                           "plateau_equivalence_z": PLATEAU_EQUIVALENCE_Z,
+                           "plateau_relative_change": PLATEAU_RELATIVE_CHANGE}}
+    tail = tail_change(frame, higher_is_better=higher_is_better, bounds=bounds)
+    if tail is None:
+        n = len(finite_rows(frame))
+        if not MIN_POINTS_FOR_TREND <= n < MIN_POINTS_FOR_END_VERDICT:
+            return []
+        return [Finding(
+            FindingKind.INCONCLUSIVE, Severity.INFO,
+            say("tail.too_few", label=cap(label), n_text=plural(n, unit),
+                needed=MIN_POINTS_FOR_END_VERDICT),
+            {**base, "about": "end_of_training", "points": n,
+             "needed": MIN_POINTS_FOR_END_VERDICT}, panel=panel)]
+    went = _went(tail, label, unit)
+    evidence: dict[str, Any] = {**base, **tail.evidence(), "advice": None}
+    interval = f"{format_number(tail.change)} ± {format_number(tail.margin)}"
+    basis = "error below its ceiling" if tail.error_based else "level"
+    relative_band = tail.band if tail.resolution is None or tail.band > tail.resolution else -1.0
+    band_words = dict(band=tail.band, level=format_percent(PLATEAU_INTERVAL_LEVEL),
+                      band_percent=(
+        f"{format_percent(PLATEAU_RELATIVE_CHANGE)} of its {basis}"
+        if tail.band <= relative_band else "one rounding step of the log"))
+    verdict = tail.verdict
+    if verdict == "still_improving":
+        if advise and blocked_by is None:
+            advice, evidence["advice"] = say("advice.train_longer"), "train_longer"
+        elif advise:
+            advice = say("advice.blocked", reason=blocked_by)
+            evidence["advice_blocked_by"] = blocked_by
+        else:
+            advice = say("advice.none")
+        return [Finding(FindingKind.STILL_IMPROVING, Severity.INFO,
+                        say("tail.still_improving", went=went, threshold=tail.threshold,
+                            advice=advice), evidence, panel=panel)]
+    if verdict == "getting_worse":
+        return [Finding(FindingKind.GETTING_WORSE, Severity.WARNING,
+                        say("tail.getting_worse", went=went, threshold=tail.threshold),
+                        evidence, panel=panel)]
+    if verdict == "plateau":
+        return [Finding(FindingKind.PLATEAU, Severity.INFO,
+                        say("tail.plateau", went=went, interval=interval, **band_words),
+                        evidence, panel=panel)]
+    return [Finding(FindingKind.INCONCLUSIVE, Severity.INFO,
+                    say("tail.unclear", went=went, threshold=tail.threshold, interval=interval,
+                        rounding=(" and the log's rounding"
+                                  if tail.resolution and tail.threshold <= tail.resolution else ""),
+                        **band_words),
+                    {**evidence, "about": "end_of_training"}, panel=panel)]
+
+
+__all__ = [
+    "MIN_POINTS_FOR_END_VERDICT",
+    "MIN_TAIL_POINTS",
+    "PLATEAU_EQUIVALENCE_Z",
+    "PLATEAU_INTERVAL_LEVEL",
+    "PLATEAU_RELATIVE_CHANGE",
+    "TAIL_FRACTION",
+    "TAIL_NOISE_MULTIPLIER",
+    "TAIL_VERDICTS",
+    "TailChange",
+    "detect_end_of_training",
+    "tail_change",
+]

@@ -1,0 +1,242 @@
+"""Every sentence the analysis writes, in one place, with the number formatters they share.
+
+The rule families compute numbers and evidence; the words live here, so
+wording is changed in this file only. :func:`say` fills a template: floats
+go through :func:`~reportlib.formatting.format_number`, so one value reads the
+same everywhere; strings (already formatted positions, percentages, names)
+go in as they are. Messages are self-contained sentences: the "At a glance"
+summary shows them out of their panel.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from reportlib.formatting import (
+    format_epoch,
+    format_number,
+    format_percent,
+    format_position,
+    plural,
+)
+
+TEMPLATES: dict[str, str] = {
+    # ---------------------------------------------------------------- generalization
+    "overfitting.too_few":
+        "Validation loss has {n_text}: too few evaluations to tell whether the model overfits "
+        "(at least {needed} are needed).",
+    "overfitting.min_is_last":
+        "Validation loss was lowest at its last {finite_word}evaluation, {where_min}, at "
+        "{minimum}: no sign of overfitting.",
+    "overfitting.within_noise":
+        "Validation loss reached its minimum of {minimum} at {where_min}; {end_text}, "
+        "{rise_text}, which is within its noise (a rise must exceed {threshold}): no sign of "
+        "overfitting.",
+    "overfitting.one_point":
+        "Validation loss rose to {end_level}, {rise_text}, after its minimum of {minimum} at "
+        "{where_min}, but only at the last evaluation: one point is too few to call it "
+        "overfitting.",
+    "overfitting.rose":
+        "Validation loss bottomed out at {minimum} at {where_min}, then rose: {end_text}, "
+        "{rise_text} and more than its noise threshold of {threshold}",
+    "overfitting.train_unknown":
+        "{rose}; training loss was not logged around these evaluations, so whether it kept "
+        "falling is unknown: likely overfitting.",
+    "overfitting.train_fell":
+        "{rose}, while training loss kept falling from {train_at_min} to {train_at_end}{source}: "
+        "the model is overfitting after {where_min}.",
+    "overfitting.train_did_not_fall":
+        "{rose}, but training loss did not keep falling ({train_at_min} to {train_at_end}"
+        "{source}): this is not the usual overfitting pattern; check the learning rate and the "
+        "training curve for instability.",
+    "gap":
+        "Validation loss minus training loss{source} went from {gap0} at {where0} to {gap1} at "
+        "{where1}: {how}.",
+    "early_stopping":
+        "An early-stopping rule on validation loss with patience {patience} (an evaluation "
+        "counts as better when it is more than {min_delta} below the best so far) would have "
+        "stopped at {where_stop}, keeping the checkpoint of {where_best}, whose loss of {best} "
+        "is {near}, and saving {saved} of the {total} steps.",
+    # ---------------------------------------------------------------- end of training
+    "tail.went":
+        "{label}, over its last {n_text} ({steps}{epochs}), went from {first_mean} "
+        "({first_what}) to {last_mean} ({last_what}); a least-squares line through them "
+        "changes by {fitted}",
+    "tail.still_improving":
+        "{went}, more than the {threshold} a change had to exceed to count: it was still "
+        "improving at the end{advice}",
+    "tail.getting_worse":
+        "{went}, more than the {threshold} a change had to exceed to count: it was getting "
+        "worse at the end.",
+    "tail.plateau":
+        "{went}, and even allowing for its noise ({level} interval {interval}) the change stays "
+        "within {band} ({band_percent}): it has plateaued.",
+    "tail.unclear":
+        "{went}; a change had to exceed {threshold} to stand out from its noise{rounding}, and its "
+        "{level} interval ({interval}) had to lie within {band} ({band_percent}) to count as a "
+        "plateau: whether it was still changing at the end is unclear.",
+    "tail.too_few":
+        "{label} has {n_text}: too few to tell whether it plateaued or was still improving at "
+        "the end (at least {needed} are needed).",
+    "advice.train_longer": ", so more training may help.",
+    "advice.none": ".",
+    "advice.blocked":
+        " (no advice to train longer: {reason}).",
+    # ---------------------------------------------------------------- anomalies
+    "spike":
+        "{label} has {count_text}: {named}.",
+    "spike.item": "{value} at {where}, where its neighbours are about {baseline}",
+    "non_finite":
+        "{label} has {count_text} ({kinds}) at step {steps}{tail}.",
+    "non_finite.diverged": "; from {where} on every logged value is non-finite: the run diverged",
+    "non_finite.none_finite": "; no finite value was logged",
+    "divergence":
+        "{label} diverged: from {where_start} it rose to more than twice its best level so far "
+        "(the lowest running median of {window} points before it, {running_min}) for {n_text}"
+        "{lr}, peaking at {peak} at {where_peak}, {ratio_min} that level{ratio_first}; "
+        "{recovery}",
+    "divergence.recovered":
+        "its running median came back below twice that level ({threshold}) at {where_end}, "
+        "and it ended at {last} ({ratio_last} that level).",
+    "divergence.not_recovered":
+        "it had not come back below twice that level ({threshold}) by its last logged point "
+        "({last} at {where_last}).",
+    "divergence.partly_recovered":
+        "it partly recovered, to {last} at its last logged point, {where_last}, but stayed "
+        "above twice that level ({threshold}).",
+    "overfitting.diverged":
+        "Whether the model overfits cannot be judged from validation loss: a loss of this run "
+        "diverged, and the swings of the divergence, not generalization, shape the validation "
+        "curve (see the divergence finding).",
+    # ---------------------------------------------------------------- checkpoints
+    "best.by_loss": "by validation loss, {where} with loss {value}",
+    "best.by_metric": "by {name}, {where} with {name} {value}",
+    "best.agree": ": the two criteria agree",
+    "best.differ_tested":
+        ": they differ; the paired bootstrap on the run's predictions gives p = {p} for "
+        "{name} between the two ({verdict})",
+    "best.differ_untested":
+        ": the two criteria pick different checkpoints ({name} at the lowest-loss "
+        "checkpoint is {value_there}, {shortfall} below its best); {why_unknown}",
+    "best.unknown_log": "the log alone cannot tell whether that difference is noise (scored "
+                        "predictions would)",
+    "best.unknown_scored": "the paired bootstrap on the predictions did not compare these two "
+                           "checkpoints, so whether that difference is noise is not known",
+    "best.differ": ": the two criteria pick different checkpoints",
+    "best.selected": "; the run itself kept step {selected} as its best model",
+    "metric.too_few":
+        "Validation {name} and validation loss share {n_text}: too few evaluations to tell "
+        "whether they move together (at least {needed} are needed).",
+    "metric.constant":
+        "Validation {name} or validation loss is constant over the {n_text}: their rank "
+        "correlation is undefined.",
+    "metric.agrees":
+        "Validation {name} and validation loss move together: their Spearman rank correlation "
+        "is {rho} over {n_text} (perfect agreement would be {expected}), and both pick "
+        "{where}.",
+    "metric.agrees_rank":
+        "Validation {name} and validation loss move together: their Spearman rank correlation "
+        "is {rho} over {n_text} (perfect agreement would be {expected}).",
+    "metric.disagrees_rank":
+        "Validation {name} and validation loss do not move together: their Spearman rank "
+        "correlation is {rho} over {n_text} (agreement would be near {expected}), so a lower "
+        "validation loss did not reliably mean a better {name}.",
+    "metric.disagrees_best":
+        "At the checkpoint with the lowest validation loss, {where_loss}, {name} was "
+        "{value_there}: {shortfall} worse than its best of {best} at {where_metric}, {why}. "
+        "Validation loss and {name} point at different checkpoints{rank}; choose by the one "
+        "that matters for how the model will be used.",
+    "metric.why_noise":
+        "more than {multiplier} times the standard deviation of its evaluation-to-evaluation "
+        "noise as estimated from the curve ({noise}; a size, not a significance test{untested})",
+    "metric.untested": ": the paired bootstrap did not compare these two checkpoints",
+    "metric.why_test": "and the paired bootstrap on the run's predictions gives p = {p}",
+    "metric.rank_also":
+        " (though over {n_text} they move together: their Spearman rank correlation is {rho})",
+    "metric.rank_apart":
+        ", and over {n_text} they do not move together either (their Spearman rank "
+        "correlation is {rho}, agreement would be near {expected})",
+    # ---------------------------------------------------------------- caveats
+    "too_few_points":
+        "{label} has {n_text}{over}{setting}: too few to show a trend (at least {needed} are "
+        "needed); {remedy}",
+    "too_few_points.train": "log more often (a smaller logging_steps) to see the curve.",
+    "too_few_points.eval": "evaluate more often (eval_strategy/eval_steps) to see the curve.",
+    "few_evaluations":
+        "The run was evaluated only {n_text}: trends and the best checkpoint rest on few "
+        "points (at least {threshold} evaluations make them firmer).",
+    "small_dataset":
+        "The training set is small: {size_text} (from {source}){epochs}{eval_size}. Curves "
+        "from so few examples are noisy, and gains measured on them may not carry over to "
+        "other data.",
+    "small_dataset.epochs": ", each seen about {epochs} times ({epochs} epochs)",
+    "small_dataset.eval": "; the evaluation set has {eval_text}",
+    "dataset_size_unknown":
+        "The training-set size is not known (run.yaml's dataset.size or dataset.train_size "
+        "gives it), so whether the dataset is small cannot be judged.",
+    "few_epochs":
+        "Training ran {epochs} epoch{s}{origin}: too short for a plateau or overfitting to "
+        "show, so their absence says little.",
+    "few_epochs.shown":
+        "Training ran {epochs} epoch{s}{origin}: a short run, so what its curves show rests "
+        "on few passes over the data.",
+    "ingest_warning": "While reading the log: {text}{end}",
+    # ---------------------------------------------------------------- panels without data
+    "no_data.train_loss": "Training loss was not logged in this run.",
+    "no_data.val_loss":
+        "Validation loss was not logged: the run was not evaluated (or its evaluations were "
+        "not saved), so generalisation cannot be judged.",
+    "no_data.eval_metric":
+        "No evaluation metric independent of the loss was logged (such as chrF): the quality "
+        "of the outputs is not measured in this log{derived}.",
+    "no_data.derived":
+        " ({names} {verb} computed from the loss itself, so {pronoun} say nothing the loss "
+        "does not)",
+}
+"""Sentence templates by key; :func:`say` fills them."""
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return format_number(value) if value is None else str(value)
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+def say(key: str, **fields: Any) -> str:
+    """The template ``key`` of :data:`TEMPLATES` filled with ``fields`` (floats formatted)."""
+    return TEMPLATES[key].format(**{name: _text(v) for name, v in fields.items()})
+
+
+def cap(text: str) -> str:
+    """The text with its first letter upper-cased (a label starting a sentence)."""
+    return text[:1].upper() + text[1:]
+
+
+def step_list(steps: list[int], more: int) -> str:
+    """``"10, 20 and 3 more"``: at most the listed steps, then how many others."""
+    text = ", ".join(str(s) for s in steps)
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def ratio(x: float | None) -> str:
+    """A ratio as "14x"; "n/a" when unknown."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{format_number(x)}x"
+
+
+__all__ = [
+    "TEMPLATES",
+    "cap",
+    "format_epoch",
+    "format_number",
+    "format_percent",
+    "format_position",
+    "plural",
+    "ratio",
+    "say",
+    "step_list",
+]
