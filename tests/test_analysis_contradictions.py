@@ -5,6 +5,7 @@ both be true."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -129,6 +130,7 @@ def test_every_finding_names_its_rule_and_is_a_sentence(path: Path) -> None:
         # (a sentence may open with a name written in lower case, such as chrF)
         assert finding.message[:1].isupper() or finding.message.startswith("chrF"), finding
         assert finding.message.rstrip().endswith((".", "?", "!")), finding
+        json.dumps(finding.to_dict())  # JSON-safe evidence: no numpy scalars
 
 
 @pytest.mark.parametrize(("shown", "phrase"), [

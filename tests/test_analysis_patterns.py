@@ -434,3 +434,11 @@ def test_a_noisy_per_step_loss_on_a_plateau_is_a_plateau() -> None:
     values = list(2.0 + 0.05 * rng.standard_normal(1000))
     analysis = analyze_run(make_run({("train", "loss"): (list(range(1, 1001)), values)}))
     assert "plateau" in kinds_of(analysis, "train_loss")
+
+
+@pytest.mark.parametrize("make", [diverging_run, _improving_val_run])
+def test_generated_shapes_have_json_safe_evidence(make) -> None:
+    import json
+
+    for finding in analyze_run(make()).findings:
+        json.dumps(finding.to_dict())
