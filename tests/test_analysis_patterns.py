@@ -442,3 +442,18 @@ def test_generated_shapes_have_json_safe_evidence(make) -> None:
 
     for finding in analyze_run(make()).findings:
         json.dumps(finding.to_dict())
+
+
+def _overfit_then_dip() -> Run:
+    """Generated: overfitting, then a late dip of validation loss (tempts 'train longer')."""
+    steps = list(range(10, 1210, 10))
+    val = [3.0, 2.5, 2.2, 2.05, 2.0, 2.2, 2.5, 2.9, 3.2, 3.1, 2.95, 2.8]
+    return make_run({("train", "loss"): (steps, falling(120, 4, 0.3, 0.01, 5)),
+                     ("eval", "loss"): (list(range(100, 1300, 100)), val)})
+
+
+@pytest.mark.parametrize("make", [diverging_run, _improving_val_run, _overfit_then_dip])
+def test_generated_shapes_do_not_contradict_themselves(make) -> None:
+    from test_analysis_contradictions import contradictions
+
+    assert contradictions(analyze_run(make()).findings) == []
