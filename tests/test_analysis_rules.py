@@ -214,12 +214,12 @@ def test_plateau_and_still_improving_carry_the_tail() -> None:
     assert plateau.kind is FindingKind.PLATEAU
     assert ev["tail_points"] == 3 and ev["tail_end_step"] == 600
     # the interval of the change, not just the change, lies inside the band
-    assert abs(ev["tail_fitted_change"]) + ev["tail_margin"] <= (
+    assert abs(ev["tail_change"]) + ev["tail_margin"] <= (
         PLATEAU_RELATIVE_CHANGE * abs(ev["tail_level"]))
     frame = synthetic_run([], IMPROVING_VAL).series("eval", "loss")
     (improving,) = detect_end_of_training(frame, **args, advise=True)
     assert improving.kind is FindingKind.STILL_IMPROVING
-    assert improving.evidence["tail_fitted_change"] < 0
+    assert improving.evidence["tail_change"] < 0
     assert "more training may help" in improving.message
     assert improving.evidence["advice"] == "train_longer"
 

@@ -1,10 +1,10 @@
 """Rule family: how a curve ends. Still improving, getting worse, plateaued, or unclear.
 
-The last quarter of a curve (its *tail*) is fitted by least squares on step;
-the fitted change is judged against its standard error (from the curve's
-noise) and against the log's rounding step. The sentence quotes observed
-values only (the means of the first and last thirds of the tail) and names
-the fitted change as what it is.
+The last quarter of a curve (its *tail*) is split in thirds; the change is
+the mean of its last third minus the mean of its first third: observed
+values, the very numbers the sentence quotes (a fitted line's end points can
+lie outside everything logged). That change is judged against its standard
+error (from the curve's noise) and against the log's rounding step.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from reportlib.analysis._common import epoch_or_none, finite_rows
@@ -37,15 +36,21 @@ TAIL_FRACTION = 0.25
 """The "end of training" is the last quarter of a curve's points..."""
 
 MIN_TAIL_POINTS = 3
-"""...and at least three points, the fewest a slope can be fitted to with a residual."""
+"""...and at least three points, so that its first and last thirds are distinct points."""
 
 MIN_POINTS_FOR_END_VERDICT = 5
 """Fewer finite points than this and plateau / still improving is not judged:
 the tail would be most of the curve and would mostly measure its start."""
 
 TAIL_NOISE_MULTIPLIER = 2.0
-"""The fitted change over the tail must exceed this many standard errors (about a
-95% two-sided level for Gaussian noise) to count as improving or worsening."""
+"""The change over the tail must exceed this many standard errors (about a 95%
+two-sided level for Gaussian noise) to count as improving or worsening."""
+
+TAIL_OWN_NOISE_POINTS = 10
+"""A tail of at least this many points is judged against its own noise (second
+differences of the tail alone): a loss is noisier early, when it is large, and
+the whole curve's estimate also carries the curvature of its fast start. A
+shorter tail gives too few second differences, and borrows the whole curve's."""
 
 PLATEAU_INTERVAL_LEVEL = 0.90
 """A plateau is shown, not assumed: the change's 90% interval must lie inside the
@@ -71,8 +76,8 @@ class TailChange:
     """The change of a curve over its last stretch.
 
     ``first_mean``/``last_mean`` are the observed means of the first and last
-    thirds of the tail (``k_end`` points each); ``change`` is the least-squares
-    line's change over the tail; ``improvement`` the same signed so that
+    thirds of the tail (``k_end`` points each); ``change`` is ``last_mean -
+    first_mean``; ``improvement`` the same signed so that
     positive means better (None when the direction is unknown); ``relative`` is
     ``change / |level|`` (None if 0); ``level`` is the tail's mean;
     ``standard_error`` the standard error of ``change`` given the curve's noise;
@@ -131,7 +136,7 @@ class TailChange:
             "tail_end_step": self.end_step, "tail_start_epoch": self.start_epoch,
             "tail_end_epoch": self.end_epoch, "tail_level": self.level,
             "tail_first_mean": self.first_mean, "tail_last_mean": self.last_mean,
-            "tail_end_points": self.k_end, "tail_fitted_change": self.change,
+            "tail_end_points": self.k_end, "tail_change": self.change,
             "tail_relative_change": self.relative,
             "tail_standard_error": self.standard_error, "resolution": self.resolution,
             "tail_threshold": self.threshold, "tail_band": self.band,
@@ -147,8 +152,11 @@ def tail_change(
     higher_is_better: bool | None,
     bounds: tuple[float, float] | None = None,
 ) -> TailChange | None:
-    """Fit a line to the last :data:`TAIL_FRACTION` of a curve's finite points (at least
-    :data:`MIN_TAIL_POINTS`) and measure how much it changed.
+    """How much the last :data:`TAIL_FRACTION` of a curve's finite points (at least
+    :data:`MIN_TAIL_POINTS`) changed: the mean of their last third minus the mean of
+    their first third, with its standard error ``noise * sqrt(2 / k)`` for thirds
+    of ``k`` points (the noise from :func:`~reportlib.analysis.curves.noise_scale`,
+    of the tail itself from :data:`TAIL_OWN_NOISE_POINTS` points on).
 
     For a higher-is-better metric nearer its ceiling than its floor (``bounds``:
     accuracy at 98.8%), the plateau band is a share of its error (ceiling -
@@ -168,19 +176,16 @@ def tail_change(
     tail = rows.iloc[-size:]
     x = tail["step"].to_numpy(dtype=float)
     y = tail["value"].to_numpy(dtype=float)
-    x_centered = x - x.mean()
-    sxx = float(np.sum(x_centered**2))
-    span = float(x[-1] - x[0])
-    if sxx == 0.0 or span == 0.0:
+    if float(x[-1] - x[0]) == 0.0:
         return None
-    slope = float(np.sum(x_centered * (y - y.mean())) / sxx)
-    change = slope * span
-    all_values = rows["value"].to_numpy(dtype=float)
-    noise = noise_scale(all_values) or 0.0
-    step = resolution(all_values)
-    standard_error = noise * span / math.sqrt(sxx)
-    level = float(y.mean())
     k = max(1, size // 3)
+    first_mean, last_mean = float(y[:k].mean()), float(y[-k:].mean())
+    change = last_mean - first_mean
+    all_values = rows["value"].to_numpy(dtype=float)
+    noise = noise_scale(y if size >= TAIL_OWN_NOISE_POINTS else all_values) or 0.0
+    step = resolution(all_values)
+    standard_error = noise * math.sqrt(2.0 / k)
+    level = float(y.mean())
     improvement = None if higher_is_better is None else (change if higher_is_better else -change)
     epochs = tail["epoch"].to_numpy(dtype=float)
     error_based = near_ceiling(all_values, bounds, higher_is_better)
@@ -188,7 +193,7 @@ def tail_change(
     return TailChange(
         n_points=size, start_step=int(x[0]), end_step=int(x[-1]),
         start_epoch=epoch_or_none(epochs[0]), end_epoch=epoch_or_none(epochs[-1]),
-        level=level, first_mean=float(y[:k].mean()), last_mean=float(y[-k:].mean()), k_end=k,
+        level=level, first_mean=first_mean, last_mean=last_mean, k_end=k,
         change=change, improvement=improvement,
         relative=change / abs(level) if level != 0 else None,
         standard_error=standard_error, resolution=step,
@@ -204,13 +209,13 @@ def _went(tail: TailChange, label: str, unit: str) -> str:
         epochs = f", epochs {format_epoch(tail.start_epoch)}-{format_epoch(tail.end_epoch)}"
     what = f"the mean of the first {tail.k_end} of them" if tail.k_end > 1 else "the first"
     last_what = f"the mean of the last {tail.k_end} of them" if tail.k_end > 1 else "the last"
-    fitted = format_number(tail.change)
+    change = format_number(tail.change)
     if tail.relative is not None:
-        fitted += f" ({format_percent(tail.relative, signed=True)} of the tail's mean)"
+        change += f" ({format_percent(tail.relative, signed=True)} of the tail's mean)"
     return say("tail.went", label=cap(label), first_mean=tail.first_mean,
                first_what=what, last_mean=tail.last_mean, last_what=last_what,
                n_text=plural(tail.n_points, unit),
-               steps=f"steps {tail.start_step}-{tail.end_step}", epochs=epochs, fitted=fitted)
+               steps=f"steps {tail.start_step}-{tail.end_step}", epochs=epochs, change=change)
 
 
 def detect_end_of_training(
@@ -321,6 +326,7 @@ __all__ = [
     "PLATEAU_RELATIVE_CHANGE",
     "TAIL_FRACTION",
     "TAIL_NOISE_MULTIPLIER",
+    "TAIL_OWN_NOISE_POINTS",
     "TAIL_VERDICTS",
     "TailChange",
     "detect_end_of_training",

@@ -61,8 +61,7 @@ TEMPLATES: dict[str, str] = {
     # ---------------------------------------------------------------- end of training
     "tail.went":
         "{label}, over its last {n_text} ({steps}{epochs}), went from {first_mean} "
-        "({first_what}) to {last_mean} ({last_what}); a least-squares line through them "
-        "changes by {fitted}",
+        "({first_what}) to {last_mean} ({last_what}), a change of {change}",
     "tail.still_improving":
         "{went}, more than the {threshold} a change had to exceed to count: it was still "
         "improving at the end{advice}",
