@@ -217,11 +217,15 @@ def test_trend_swings_and_bounded_metrics(values, kwargs, expected) -> None:
         ([2.0, 3.0], 1.0),
         ([0.123456789012345, 1.0], None),
         ([math.nan, math.inf], None),
+        # accuracy over 384 examples, stored as float32: steps of 1/384
+        ([np.float32(k / 384) for k in (312, 312, 312, 313, 312, 312, 311, 312)], 1 / 384),
+        # continuous values that never repeat: full precision
+        (list(np.random.default_rng(3).random(20)), None),
     ],
 )
 def test_resolution(values, expected) -> None:
     got = resolution(values)
-    assert got == expected if expected is None else got == pytest.approx(expected)
+    assert got == expected if expected is None else got == pytest.approx(expected, rel=1e-4)
 
 
 def test_trend_thresholds_are_consistent() -> None:
@@ -309,3 +313,10 @@ def test_per_batch_accuracy_noise_is_not_a_swing() -> None:
               0.281, 0.031, 0.094, 0.219, 0.062, 0.031, 0.062, 0.156, 0.125, 0.125, 0.094,
               0.062, 0.031, 0.219, 0.094, 0.125]
     assert trend(values, bounds=(0.0, 1.0), higher_is_better=True) == "flat"
+
+
+def test_a_quantised_metric_that_mostly_repeats_is_not_noiseless() -> None:
+    # accuracy over 16 examples: steps of 1/16, most evaluations repeat the last value
+    values = [0.8125] * 10 + [0.875, 0.8125, 0.8125, 0.75, 0.8125] + [0.8125] * 10
+    assert noise_scale(values) > 0
+    assert noise_scale([0.8125] * 25) == 0.0

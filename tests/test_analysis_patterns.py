@@ -457,3 +457,18 @@ def test_generated_shapes_do_not_contradict_themselves(make) -> None:
     from test_analysis_contradictions import contradictions
 
     assert contradictions(analyze_run(make()).findings) == []
+
+
+def test_a_quantised_accuracy_stuck_at_one_value_is_not_still_improving() -> None:
+    # generated: accuracy over 384 examples (float32, like Lightning writes it), stuck at
+    # 312/384 with a few one-example moves: less than one step of change is no improvement
+    rng = np.random.default_rng(14)
+    counts = list(np.linspace(130, 312, 40).round()) + list(
+        312 + rng.choice([0, 0, 0, 0, 1, -1], 60))
+    acc = [float(np.float32(c / 384)) for c in counts]
+    steps = list(range(10, 1010, 10))
+    loss = list(np.linspace(2.0, 0.7, 100))
+    analysis = analyze_run(make_run({("eval", "loss"): (steps, loss),
+                                     ("eval", "accuracy"): (steps, acc)}))
+    kinds = kinds_of(analysis, "eval_metric")
+    assert "still_improving" not in kinds and "getting_worse" not in kinds

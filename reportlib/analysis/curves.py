@@ -60,6 +60,10 @@ MAX_DECIMALS = 10
 """The finest resolution looked for: a log that writes values to 10 decimals or
 fewer has that resolution; finer values are taken as written at full precision."""
 
+LATTICE_TOLERANCE = 1e-3
+"""How far from a whole multiple of the lattice step a value may lie (in steps):
+values stored as float32 (TensorBoard, Lightning) carry about 1e-7 of error."""
+
 RESOLUTION_SAMPLE = 1000
 """:func:`resolution` tries each number of decimals on the first 1,000 values before
 all of them: on a million-point full-precision log it stops there."""
@@ -209,6 +213,9 @@ def noise_scale(values: object) -> float | None:
     their absolute values, divided by 0.6745 and sqrt(6), estimates s robustly
     (one spike or the turn of a curve barely moves it). Curvature of the trend
     itself inflates the estimate, which makes the rules that use it cautious.
+    When more than half the second differences are exactly 0 (a quantised metric
+    that repeats its values) yet some are not, the mean absolute value is used
+    instead, so such a curve does not read as noiseless.
 
     Parameters
     ----------
@@ -231,13 +238,22 @@ def noise_scale(values: object) -> float | None:
     unit = finite / scale
     second = unit[2:] - 2.0 * unit[1:-1] + unit[:-2]
     with np.errstate(over="ignore"):
-        return float(np.median(np.abs(second)) * scale / (MAD_TO_SIGMA * math.sqrt(6.0)))
+        robust = float(np.median(np.abs(second)))
+        if robust == 0.0 and bool(np.any(second)):
+            # A quantised metric (accuracy over a few hundred examples) repeats its
+            # values, so most second differences are 0 and the median says "no
+            # noise" although the curve moves; the mean absolute value, E|X| =
+            # sigma * sqrt(2 / pi) for Gaussian noise, still sees the moves.
+            return float(np.mean(np.abs(second)) * scale
+                         / (math.sqrt(2.0 / math.pi) * math.sqrt(6.0)))
+        return float(robust * scale / (MAD_TO_SIGMA * math.sqrt(6.0)))
 
 
 def resolution(values: object) -> float | None:
     """The rounding step of a logged curve: ``1e-4`` when every value is written
-    with at most 4 decimals, None when the values carry more than
-    :data:`MAX_DECIMALS` (full precision) or none is finite.
+    with at most 4 decimals; for a quantised metric that repeats its values
+    (accuracy over 384 examples moves in steps of 1/384), the step of its
+    lattice; None when the values carry full precision or none is finite.
 
     A loss logged to 4 decimals near 1e-4 moves by whole rounding steps; a
     difference of one step is the log's resolution, not a change of the model.
@@ -255,7 +271,23 @@ def resolution(values: object) -> float | None:
                 break
         else:
             return 10.0**-decimals
-    return None
+    return _lattice_step(finite)
+
+
+def _lattice_step(finite: np.ndarray) -> float | None:
+    """The common step of a curve whose values repeat (at most half of them
+    distinct) and all lie on one lattice ``v0 + k * step``; None otherwise."""
+    distinct = np.unique(finite)
+    if distinct.size < 2 or distinct.size > finite.size // 2:
+        return None
+    step = float(np.min(np.diff(distinct)))
+    if step <= 0.0:
+        return None
+    # Refine the step on the whole span: one float32 gap is off by about 1e-5.
+    step = float(distinct[-1] - distinct[0]) / round(float(distinct[-1] - distinct[0]) / step)
+    multiples = (distinct - distinct[0]) / step
+    on_lattice = bool(np.all(np.abs(multiples - np.round(multiples)) <= LATTICE_TOLERANCE))
+    return step if on_lattice else None
 
 
 def near_ceiling(values: np.ndarray, bounds: tuple[float, float] | None,
