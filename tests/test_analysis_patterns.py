@@ -472,3 +472,15 @@ def test_a_quantised_accuracy_stuck_at_one_value_is_not_still_improving() -> Non
                                      ("eval", "accuracy"): (steps, acc)}))
     kinds = kinds_of(analysis, "eval_metric")
     assert "still_improving" not in kinds and "getting_worse" not in kinds
+
+
+def test_the_evaluation_table_uses_the_eval_time_train_loss() -> None:
+    from reportlib.analysis import evaluation_frame
+
+    steps = list(range(10, 1010, 10))
+    eval_steps = list(range(100, 1100, 100))
+    estimate = list(np.linspace(3.0, 1.8, 10))
+    run = make_run({("train", "loss"): (steps, [9.0] * 100),
+                    ("train", "loss_estimate"): (eval_steps, estimate),
+                    ("eval", "loss"): (eval_steps, [e + 0.1 for e in estimate])})
+    assert evaluation_frame(run)["train_loss"].tolist() == pytest.approx(estimate)

@@ -154,8 +154,10 @@ def evaluation_frame(run: Run) -> pd.DataFrame:
     """One row per evaluation step, like HF's model-card "Training results" table, by metric name.
 
     Columns: ``step``, ``epoch`` (of the evaluation, NaN if unknown),
-    ``train_loss`` (the last training loss logged at or before that step; NaN
-    when none was logged yet), then each eval metric except the speed and
+    ``train_loss`` (the log's own training loss measured at that evaluation when
+    it has one at every evaluation, as nanoGPT does; else the last training loss
+    logged at or before that step; NaN when none was logged yet), then each eval
+    metric except the speed and
     bookkeeping values of :data:`TABLE_EXCLUDED_METRICS`: ``loss`` first, then
     the others in alphabetical order. Non-finite values are kept.
     """
@@ -173,6 +175,11 @@ def evaluation_frame(run: Run) -> pd.DataFrame:
     frame = wide.reset_index()
     frame.insert(1, "epoch", frame["step"].map(epochs).astype(float).to_numpy())
     train = run.series("train", "loss")[["step", "value"]].rename(columns={"value": "train_loss"})
+    estimate = run.series("train", "loss_estimate")
+    if not estimate.empty and set(frame["step"]) <= set(estimate["step"]):
+        # nanoGPT's own training loss measured at evaluation time, on as many batches
+        # as the validation loss: the comparable number, not the last noisy batch.
+        train = estimate[["step", "value"]].rename(columns={"value": "train_loss"})
     if train.empty:
         frame.insert(2, "train_loss", np.nan)
     else:
