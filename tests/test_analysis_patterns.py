@@ -484,3 +484,9 @@ def test_the_evaluation_table_uses_the_eval_time_train_loss() -> None:
                     ("train", "loss_estimate"): (eval_steps, estimate),
                     ("eval", "loss"): (eval_steps, [e + 0.1 for e in estimate])})
     assert evaluation_frame(run)["train_loss"].tolist() == pytest.approx(estimate)
+
+
+def test_no_end_verdict_on_a_curve_still_coming_back_from_a_divergence() -> None:
+    analysis = analyze_run(diverging_run())
+    assert not [f for f in analysis.findings_for("train_loss")
+                if f.evidence.get("rule") == "end_of_training"]

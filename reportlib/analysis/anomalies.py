@@ -324,10 +324,9 @@ def detect_divergence(
                        threshold=float(threshold[-1]))
     # Critical only when the run ended having lost everything it had learnt.
     critical = bool(not recovered and values[-1] >= first)
-    ratio_first = (f" and {ratio(peak / first)} its first logged value, {format_number(first)}"
+    ratio_first = (f" and {ratio(peak / first)} its first logged value ({format_number(first)})"
                    if first > 0 else "")
-    lr_text = f", with the learning rate at {lr:.3g} when it began" \
-        if lr is not None else ""
+    lr_text = f"; the learning rate was {lr:.3g} when it began" if lr is not None else ""
     return [Finding(
         FindingKind.DIVERGENCE, Severity.CRITICAL if critical else Severity.WARNING,
         say("divergence", label=cap(label), where_start=where(start), peak=peak,

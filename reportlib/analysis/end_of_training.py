@@ -203,7 +203,7 @@ def tail_change(
     )
 
 
-def _went(tail: TailChange, label: str, unit: str) -> str:
+def _went(tail: TailChange, unit: str) -> str:
     epochs = ""
     if tail.start_epoch is not None and tail.end_epoch is not None:
         epochs = f", epochs {format_epoch(tail.start_epoch)}-{format_epoch(tail.end_epoch)}"
@@ -212,7 +212,7 @@ def _went(tail: TailChange, label: str, unit: str) -> str:
     change = format_number(tail.change)
     if tail.relative is not None:
         change += f" ({format_percent(tail.relative, signed=True)} of the tail's mean)"
-    return say("tail.went", label=cap(label), first_mean=tail.first_mean,
+    return say("tail.went", first_mean=tail.first_mean,
                first_what=what, last_mean=tail.last_mean, last_what=last_what,
                n_text=plural(tail.n_points, unit),
                steps=f"steps {tail.start_step}-{tail.end_step}", epochs=epochs, change=change)
@@ -281,7 +281,7 @@ def detect_end_of_training(
                 needed=MIN_POINTS_FOR_END_VERDICT),
             {**base, "about": "end_of_training", "points": n,
              "needed": MIN_POINTS_FOR_END_VERDICT}, panel=panel)]
-    went = _went(tail, label, unit)
+    went = _went(tail, unit)
     evidence: dict[str, Any] = {**base, **tail.evidence(), "advice": None}
     interval = f"{format_number(tail.change)} ± {format_number(tail.margin)}"
     basis = "error below its ceiling" if tail.error_based else "level"
@@ -292,26 +292,29 @@ def detect_end_of_training(
         if tail.band <= relative_band else "one rounding step of the log"))
     verdict = tail.verdict
     if verdict == "still_improving":
+        advice = blocked = ""
         if advise and blocked_by is None:
             advice, evidence["advice"] = say("advice.train_longer"), "train_longer"
         elif advise:
-            advice = say("advice.blocked", reason=blocked_by)
+            blocked = say("advice.blocked", reason=blocked_by)
             evidence["advice_blocked_by"] = blocked_by
-        else:
-            advice = say("advice.none")
         return [Finding(FindingKind.STILL_IMPROVING, Severity.INFO,
-                        say("tail.still_improving", went=went, threshold=tail.threshold,
-                            advice=advice), evidence, panel=panel)]
+                        say("tail.still_improving", label=cap(label), went=went,
+                            threshold=tail.threshold, advice=advice, blocked=blocked),
+                        evidence, panel=panel)]
     if verdict == "getting_worse":
         return [Finding(FindingKind.GETTING_WORSE, Severity.WARNING,
-                        say("tail.getting_worse", went=went, threshold=tail.threshold),
+                        say("tail.getting_worse", label=cap(label), went=went,
+                            threshold=tail.threshold),
                         evidence, panel=panel)]
     if verdict == "plateau":
         return [Finding(FindingKind.PLATEAU, Severity.INFO,
-                        say("tail.plateau", went=went, interval=interval, **band_words),
+                        say("tail.plateau", label=cap(label), went=went, interval=interval,
+                            **band_words),
                         evidence, panel=panel)]
     return [Finding(FindingKind.INCONCLUSIVE, Severity.INFO,
-                    say("tail.unclear", went=went, threshold=tail.threshold, interval=interval,
+                    say("tail.unclear", label_lower=label, went=went, threshold=tail.threshold,
+                        interval=interval,
                         rounding=(" and the log's rounding"
                                   if tail.resolution and tail.threshold <= tail.resolution else ""),
                         **band_words),

@@ -182,6 +182,9 @@ def end_of_training_family(ctx: AnalysisContext, found: list[Finding]) -> list[F
         key = ctx.panels[panel]
         if key is None or ctx.curves[key].ends_non_finite:
             continue  # a diverged curve has no "end of training" to judge
+        if any(f.kind is FindingKind.DIVERGENCE and f.panel == panel
+               and not f.evidence.get("recovered") for f in found):
+            continue  # still coming back from a divergence: that finding says how far
         frame, metric, label = ctx.run.series(*key), key[1], ctx.labels[panel]
         per_epoch = ctx.curves.get((key[0], f"{key[1]}_epoch"))
         if per_epoch is not None and per_epoch.n_finite >= MIN_POINTS_FOR_END_VERDICT \

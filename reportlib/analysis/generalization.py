@@ -201,18 +201,24 @@ def detect_overfitting(
         train_change = train_at_end - train_at_min
     evidence.update(train_loss_at_min=train_at_min, train_loss_at_end=train_at_end,
                     train_loss_change=train_change, train_loss_source=source)
-    rose = say("overfitting.rose", minimum=minimum, where_min=where_min, end_text=end_text,
-               rise_text=rise_text, threshold=threshold)
+    # The overfitting sentences name the minimum's position first; the other says it here.
+    rose_there = say("overfitting.rose", minimum=minimum, at=" there", end_text=end_text,
+                     rise_text=rise_text)
     if train_change is None:
         return [Finding(FindingKind.OVERFITTING, Severity.WARNING,
-                        say("overfitting.train_unknown", rose=rose), evidence, panel="overall")]
-    words = dict(rose=rose, train_at_min=train_at_min, train_at_end=train_at_end,
-                 source=_SOURCE_WORDS[source], where_min=where_min)
+                        say("overfitting.train_unknown", rose=rose_there, where_min=where_min,
+                            threshold=threshold), evidence, panel="overall")]
+    words = dict(train_at_min=train_at_min, train_at_end=train_at_end,
+                 source=_SOURCE_WORDS[source], where_min=where_min, threshold=threshold)
     if train_change < 0:
         return [Finding(FindingKind.OVERFITTING, Severity.WARNING,
-                        say("overfitting.train_fell", **words), evidence, panel="overall")]
+                        say("overfitting.train_fell", rose=rose_there, **words), evidence,
+                        panel="overall")]
+    rose = say("overfitting.rose", minimum=minimum, at=f" at {where_min}", end_text=end_text,
+               rise_text=rise_text)
     return [Finding(FindingKind.VAL_LOSS_RISING, Severity.WARNING,
-                    say("overfitting.train_did_not_fall", **words), evidence, panel="overall")]
+                    say("overfitting.train_did_not_fall", rose=rose, **words), evidence,
+                    panel="overall")]
 
 
 def detect_train_val_gap(

@@ -27,61 +27,61 @@ TEMPLATES: dict[str, str] = {
         "Validation loss has {n_text}: too few evaluations to tell whether the model overfits "
         "(at least {needed} are needed).",
     "overfitting.min_is_last":
-        "Validation loss was lowest at its last {finite_word}evaluation, {where_min}, at "
-        "{minimum}: no sign of overfitting.",
+        "No sign of overfitting: validation loss was lowest at its last {finite_word}"
+        "evaluation, {where_min}, at {minimum}.",
     "overfitting.within_noise":
-        "Validation loss reached its minimum of {minimum} at {where_min}; {end_text}, "
-        "{rise_text}, which is within its noise (a rise must exceed {threshold}): no sign of "
-        "overfitting.",
+        "No sign of overfitting: validation loss reached its minimum of {minimum} at "
+        "{where_min}, and {end_text}, {rise_text}, within its noise (a rise had to exceed "
+        "{threshold}).",
     "overfitting.one_point":
-        "Validation loss rose to {end_level}, {rise_text}, after its minimum of {minimum} at "
-        "{where_min}, but only at the last evaluation: one point is too few to call it "
-        "overfitting.",
+        "Too few evaluations after the minimum to call it overfitting: validation loss rose to "
+        "{end_level}, {rise_text}, after its minimum of {minimum} at {where_min}, but only at "
+        "the last evaluation.",
     "overfitting.rose":
-        "Validation loss bottomed out at {minimum} at {where_min}, then rose: {end_text}, "
-        "{rise_text} and more than its noise threshold of {threshold}",
+        "validation loss bottomed out at {minimum}{at}, then rose: {end_text}, {rise_text}",
     "overfitting.train_unknown":
-        "{rose}; training loss was not logged around these evaluations, so whether it kept "
-        "falling is unknown: likely overfitting.",
+        "The model is likely overfitting after {where_min}: {rose}. The rise is more than its "
+        "noise threshold of {threshold}; training loss was not logged around these "
+        "evaluations, so whether it kept falling is unknown.",
     "overfitting.train_fell":
-        "{rose}, while training loss kept falling from {train_at_min} to {train_at_end}{source}: "
-        "the model is overfitting after {where_min}.",
+        "The model is overfitting after {where_min}: {rose}, while training loss kept falling "
+        "from {train_at_min} to {train_at_end}{source}. The rise is more than its noise "
+        "threshold of {threshold}.",
     "overfitting.train_did_not_fall":
-        "{rose}, but training loss did not keep falling ({train_at_min} to {train_at_end}"
-        "{source}): this is not the usual overfitting pattern; check the learning rate and the "
-        "training curve for instability.",
+        "Validation loss rose after its minimum while training loss did not keep falling: "
+        "{rose}, and training loss went from {train_at_min} to {train_at_end}{source}. This is "
+        "not the usual overfitting pattern (the rise is more than its noise threshold of "
+        "{threshold}); check the learning rate and the training curve for instability.",
     "gap":
         "Validation loss minus training loss{source} went from {gap0} at {where0} to {gap1} at "
         "{where1}: {how}.",
     "early_stopping":
-        "An early-stopping rule on validation loss with patience {patience} (an evaluation "
-        "counts as better when it is more than {min_delta} below the best so far) would have "
-        "stopped at {where_stop}, keeping the checkpoint of {where_best}, whose loss of {best} "
-        "is {near}, and saving {saved} of the {total} steps.",
+        "Early stopping would have saved {saved} of the {total} steps: a rule on validation "
+        "loss with patience {patience} (an evaluation counts as better when it is more than "
+        "{min_delta} below the best so far) would have stopped at {where_stop}, keeping the "
+        "checkpoint of {where_best}, whose loss of {best} is {near}.",
     # ---------------------------------------------------------------- end of training
     "tail.went":
-        "{label}, over its last {n_text} ({steps}{epochs}), went from {first_mean} "
-        "({first_what}) to {last_mean} ({last_what}), a change of {change}",
+        "over its last {n_text} ({steps}{epochs}) it went from {first_mean} ({first_what}) to "
+        "{last_mean} ({last_what}), a change of {change}",
     "tail.still_improving":
-        "{went}, more than the {threshold} a change had to exceed to count: it was still "
-        "improving at the end{advice}",
+        "{label} was still improving at the end{advice}: {went}. A change had to exceed "
+        "{threshold} to count{blocked}.",
     "tail.getting_worse":
-        "{went}, more than the {threshold} a change had to exceed to count: it was getting "
-        "worse at the end.",
+        "{label} was getting worse at the end: {went}. A change had to exceed {threshold} to "
+        "count.",
     "tail.plateau":
-        "{went}, and even allowing for its noise ({level} interval {interval}) the change stays "
-        "within {band} ({band_percent}): it has plateaued.",
+        "{label} has plateaued: {went}. Even allowing for its noise ({level} interval "
+        "{interval}) the change stays within {band} ({band_percent}).",
     "tail.unclear":
-        "{went}; a change had to exceed {threshold} to stand out from its noise{rounding}, and its "
-        "{level} interval ({interval}) had to lie within {band} ({band_percent}) to count as a "
-        "plateau: whether it was still changing at the end is unclear.",
+        "Whether {label_lower} was still changing at the end is unclear: {went}. A change had "
+        "to exceed {threshold} to stand out from its noise{rounding}, and its {level} interval "
+        "({interval}) had to lie within {band} ({band_percent}) to count as a plateau.",
     "tail.too_few":
         "{label} has {n_text}: too few to tell whether it plateaued or was still improving at "
         "the end (at least {needed} are needed).",
-    "advice.train_longer": ", so more training may help.",
-    "advice.none": ".",
-    "advice.blocked":
-        " (no advice to train longer: {reason}).",
+    "advice.train_longer": ", so more training may help",
+    "advice.blocked": "; no advice to train longer: {reason}",
     # ---------------------------------------------------------------- anomalies
     "spike":
         "{label} has {count_text}: {named}.",
@@ -91,18 +91,18 @@ TEMPLATES: dict[str, str] = {
     "non_finite.diverged": "; from {where} on every logged value is non-finite: the run diverged",
     "non_finite.none_finite": "; no finite value was logged",
     "divergence":
-        "{label} diverged: from {where_start} it rose to more than twice its best level so far "
-        "(the lowest running median of {window} points before it, {running_min}) for {n_text}"
-        "{lr}, peaking at {peak} at {where_peak}, {ratio_min} that level{ratio_first}; "
-        "{recovery}",
+        "{label} diverged from {where_start}: for {n_text} its running median stayed above 2x "
+        "its best level so far of {running_min}, peaking at {peak} at {where_peak}, "
+        "{ratio_min} that level{ratio_first}{lr}. {recovery} Its best level so far is the "
+        "lowest running median of {window} points before the divergence.",
     "divergence.recovered":
-        "its running median came back below twice that level ({threshold}) at {where_end}, "
+        "Its running median came back below twice that level ({threshold}) at {where_end}, "
         "and it ended at {last} ({ratio_last} that level).",
     "divergence.not_recovered":
-        "it had not come back below twice that level ({threshold}) by its last logged point "
+        "It had not come back below twice that level ({threshold}) by its last logged point "
         "({last} at {where_last}).",
     "divergence.partly_recovered":
-        "it partly recovered, to {last} at its last logged point, {where_last}, but stayed "
+        "It partly recovered, to {last} at its last logged point, {where_last}, but stayed "
         "above twice that level ({threshold}).",
     "overfitting.diverged":
         "Whether the model overfits cannot be judged from validation loss: a loss of this run "
@@ -142,15 +142,16 @@ TEMPLATES: dict[str, str] = {
         "correlation is {rho} over {n_text} (agreement would be near {expected}), so a lower "
         "validation loss did not reliably mean a better {name}.",
     "metric.disagrees_best":
-        "At the checkpoint with the lowest validation loss, {where_loss}, {name} was "
-        "{value_there}: {shortfall} worse than its best of {best} at {where_metric}, {why}. "
-        "Validation loss and {name} point at different checkpoints{rank}; choose by the one "
-        "that matters for how the model will be used.",
+        "Validation loss and {name} point at different checkpoints: at the lowest-loss one, "
+        "{where_loss}, {name} was {value_there}, {shortfall} worse than its best of {best} at "
+        "{where_metric}. That is {why}{rank}; choose by the one that matters for how the model "
+        "will be used.",
     "metric.why_noise":
         "more than {multiplier} times the standard deviation of its evaluation-to-evaluation "
         "noise as estimated from the curve ({noise}; a size, not a significance test{untested})",
     "metric.untested": ": the paired bootstrap did not compare these two checkpoints",
-    "metric.why_test": "and the paired bootstrap on the run's predictions gives p = {p}",
+    "metric.why_test": "beyond the noise: the paired bootstrap on the run's predictions gives "
+                       "p = {p}",
     "metric.rank_also":
         " (though over {n_text} they move together: their Spearman rank correlation is {rho})",
     "metric.rank_apart":
