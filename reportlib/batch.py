@@ -31,7 +31,7 @@ from reportlib import __version__
 from reportlib.build import NOTEBOOK, report_parameters
 from reportlib.errors import FormatNotRecognisedError, ParameterError, ReportlibError
 from reportlib.ingest import detect_format, load_run
-from reportlib.outputs import safe_name, write_text_atomic
+from reportlib.outputs import COMPARE_FOLDER, safe_name, write_text_atomic
 from reportlib.present.index import IndexRow, index_row, render_index
 from reportlib.present.settings import DEFAULT_SMOOTHING
 from reportlib.run import Run
@@ -492,8 +492,6 @@ def _modified(path: Path) -> str:
 
 def comparison_links(out_dir: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """``(name, href)`` of every comparison page under ``out_dir/compare/``, by name."""
-    from reportlib.compare import COMPARE_FOLDER
-
     folder = Path(out_dir) / COMPARE_FOLDER
     if not folder.is_dir():
         return []

@@ -26,7 +26,7 @@ from reportlib.analysis import RunAnalysis
 from reportlib.analysis.compare import RunComparison, compare_runs
 from reportlib.build import DEFAULT_CELL_TIMEOUT, execute_notebook, export_html
 from reportlib.errors import ParameterError
-from reportlib.outputs import report_dir, write_text_atomic
+from reportlib.outputs import COMPARE_FOLDER, report_dir, write_text_atomic
 from reportlib.pipeline import analyze
 from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
 from reportlib.provenance import signature
@@ -35,8 +35,6 @@ from reportlib.summary import json_safe
 
 #: The comparison notebook (next to the report notebook, in the source tree).
 COMPARE_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "compare_runs.ipynb"
-#: Sub-folder of the output folder that holds comparisons (kept apart from run reports).
-COMPARE_FOLDER = "compare"
 #: Longest folder name made of run names before a hash replaces the tail.
 MAX_JOINED_NAME = 80
 

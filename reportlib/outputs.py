@@ -17,6 +17,8 @@ from typing import IO, Any
 
 from reportlib.errors import ParameterError
 
+#: Sub-folder of an output folder that holds comparisons (kept apart from run reports).
+COMPARE_FOLDER = "compare"
 #: Longest folder name a report gets (file systems allow 255 bytes; leave room).
 MAX_NAME_LENGTH = 100
 
