@@ -107,7 +107,8 @@ def test_document_holds_table_narrative_and_provenance(overfit_run):
     assert overfit.message.split(":")[0] in text
     # ... and first in the at-a-glance lines, before the results table.
     glance_part = text.split("## At a glance")[1].split("## Training results")[0]
-    assert glance_part.strip().splitlines()[0].startswith("- **Warning:** Validation loss bottomed")
+    first = glance_part.strip().splitlines()[0]
+    assert first.startswith("- **Warning:** " + overfit.message.split(":")[0])
     assert f"sha256 `{provenance['input_sha256'][:markdown.HASH_CHARS]}`" in text
     assert str(overfit_run) not in text  # a local path means nothing in a model card
 
