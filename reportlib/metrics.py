@@ -16,12 +16,25 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-#: Prefixes and suffixes that mark a validation/evaluation value.
-_EVAL_PREFIXES = (
-    "eval_", "eval/", "val_", "val/", "valid_", "valid/", "validation_", "validation/",
-    "dev_", "dev/", "test_", "test/",
+#: The words that name a split, by split, as a log writes them before or after
+#: the metric (``val_loss``, ``loss_val``, ``val/loss``, ``loss/valid``...). A
+#: test split is its own split: a held-out score reported once, never the
+#: validation curve the report judges overfitting on.
+SPLIT_WORDS: dict[str, tuple[str, ...]] = {
+    "eval": ("eval", "evaluation", "val", "valid", "validation", "dev"),
+    "test": ("test",),
+    "train": ("train", "training"),
+}
+#: The separators between a split word and the metric.
+_SPLIT_SEPARATORS = ("_", "/")
+_SPLIT_PREFIXES = tuple(
+    (word + sep, split) for split, words in SPLIT_WORDS.items() for word in words
+    for sep in _SPLIT_SEPARATORS
 )
-_TRAIN_PREFIXES = ("train_", "train/", "training_", "training/")
+_SPLIT_SUFFIXES = tuple(
+    (sep + word, split) for split, words in SPLIT_WORDS.items() for word in words
+    for sep in _SPLIT_SEPARATORS
+)
 #: Lightning appends these when a metric is logged per step and per epoch.
 _LIGHTNING_SUFFIXES = ("_epoch", "_step")
 
@@ -94,19 +107,24 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in (
     MetricInfo("rouge2", "ROUGE-2", True, _POINTS),
     MetricInfo("rougel", "ROUGE-L", True, _POINTS),
     MetricInfo("rougelsum", "ROUGE-Lsum", True, _POINTS),
-    MetricInfo("accuracy", "accuracy", True, _UNIT, aliases=("acc",)),
+    MetricInfo("accuracy", "accuracy", True, _UNIT, aliases=("acc", "aacc")),
     MetricInfo("f1", "F1", True, _UNIT),
     MetricInfo("precision", "precision", True, _UNIT),
     MetricInfo("recall", "recall", True, _UNIT),
     MetricInfo("iou", "IoU", True, _UNIT, aliases=("miou", "mean_iou", "jaccard")),
-    MetricInfo("dice", "Dice", True, _UNIT),
+    MetricInfo("dice", "Dice", True, _UNIT, aliases=("mdice",)),
     MetricInfo("exact_match", "exact match", True, _UNIT, aliases=("em",)),
     MetricInfo("meteor", "METEOR", True, _UNIT),
     MetricInfo("bertscore", "BERTScore", True),
     MetricInfo("pass@1", "pass@1", True, _UNIT),
     MetricInfo("mrr", "MRR", True, _UNIT),
     MetricInfo("auc", "AUC", True, _UNIT),
-    MetricInfo("map", "MAP", True, _UNIT),
+    # Detectors' (COCO) mAP averages AP over IoU 0.50-0.95 (YOLO's mAP50-95,
+    # mmdetection's bbox_mAP); retrieval's MAP is the same name.
+    MetricInfo("map", "mAP", True, _UNIT),
+    MetricInfo("map50", "mAP50", True, _UNIT),
+    MetricInfo("map75", "mAP75", True, _UNIT),
+    MetricInfo("mean_accuracy", "mean class accuracy", True, _UNIT, aliases=("macc",)),
     MetricInfo("mse", "MSE", False),
     MetricInfo("mae", "MAE", False),
     MetricInfo("rmse", "RMSE", False),
@@ -137,6 +155,11 @@ LOWER_IS_BETTER = frozenset(
     {m.name for m in METRICS.values() if m.higher_is_better is False}
     | {a for m in METRICS.values() if m.higher_is_better is False for a in m.aliases}
 )
+
+
+#: Mean average precision and recall however detectors name their variants:
+#: ``map_mask``, ``map_s``, ``map50_segm``, ``ar@100`` (not ``mape``, an error).
+_DETECTION = re.compile(r"map(\d+(-\d+)?)?(_[a-z]+)?|ar@\d+(_[a-z]+)?")
 
 
 def _base_name(metric: str) -> str:
@@ -208,29 +231,60 @@ def bounds_for(metric: str, values: Iterable[float] = ()) -> tuple[float, float]
 def normalise_key(key: str, default_split: str = "train") -> tuple[str, str]:
     """Split a logged name into ``(split, metric)``.
 
-    ``eval_loss``, ``val_loss``, ``valid/loss``, ``validation_loss`` and
-    ``val/loss_epoch`` all give ``("eval", "loss")``; ``loss`` gives
-    ``(default_split, "loss")``; ``eval_chrf`` and ``chrF`` give ``chrf``.
+    ``eval_loss``, ``val_loss``, ``valid/loss``, ``validation_loss``,
+    ``dev_loss``, ``loss_val``, ``loss/valid`` and ``val/loss_epoch`` all give
+    ``("eval", "loss")``; ``test_loss`` and ``loss_test`` give ``("test",
+    "loss")`` (see :data:`SPLIT_WORDS`); ``loss`` gives ``(default_split,
+    "loss")``; a split word inside a path gives the split too
+    (``metrics/val_loss`` is eval ``metrics/loss``); ``eval_chrf`` and
+    ``chrF`` give ``chrf``.
     """
     name = key.strip()
     lowered = name.lower()
-    split = default_split
-    for prefix in _EVAL_PREFIXES:
-        if lowered.startswith(prefix):
-            split, lowered = "eval", lowered[len(prefix):]
+    split = None
+    for prefix, prefix_split in _SPLIT_PREFIXES:
+        if lowered.startswith(prefix) and len(lowered) > len(prefix):
+            split, lowered = prefix_split, lowered[len(prefix):]
             break
-    else:
-        for prefix in _TRAIN_PREFIXES:
-            if lowered.startswith(prefix):
-                split, lowered = "train", lowered[len(prefix):]
-                break
     for suffix in _LIGHTNING_SUFFIXES:
         if lowered.endswith(suffix) and len(lowered) > len(suffix) and lowered not in POSITION_KEYS:
             lowered = lowered[: -len(suffix)]
             break
+    if split is None:
+        # The split word after the metric (loss_val, accuracy/test), once
+        # Lightning's suffix is gone (loss_val_epoch).
+        for suffix, suffix_split in _SPLIT_SUFFIXES:
+            if lowered.endswith(suffix) and len(lowered) > len(suffix):
+                split, lowered = suffix_split, lowered[: -len(suffix)]
+                break
+    if split is None and "/" in lowered:
+        split, lowered = _split_inside(lowered)
+    split = default_split if split is None else split
     lowered = lowered.replace(" ", "_")
     metric = _ALIASES.get(lowered, _ALIASES.get(re.sub(r"[_\-]", "", lowered), lowered))
     return split, metric
+
+
+def _split_inside(name: str) -> tuple[str | None, str]:
+    """A split word in the middle of a ``/`` path: ``metrics/val_loss``, ``loss/val/top1``.
+
+    The first segment that is a split word, or starts or ends with one (and
+    ``_``), gives the split; the word is taken out of the name.
+    """
+    segments = name.split("/")
+    for index, segment in enumerate(segments):
+        for split, words in SPLIT_WORDS.items():
+            for word in words:
+                if segment == word:
+                    return split, "/".join(segments[:index] + segments[index + 1:])
+                if segment.startswith(word + "_") and len(segment) > len(word) + 1:
+                    rest = segment[len(word) + 1:]
+                elif segment.endswith("_" + word) and len(segment) > len(word) + 1:
+                    rest = segment[: -len(word) - 1]
+                else:
+                    continue
+                return split, "/".join(segments[:index] + [rest] + segments[index + 1:])
+    return None, name
 
 
 def normalise_keys(
@@ -314,7 +368,7 @@ def higher_is_better(metric: str, overrides: Mapping[str, bool] | None = None) -
     if info is not None:
         return info.higher_is_better
     m = _base_name(metric)
-    if m.startswith("rouge") or m.startswith("bleu"):
+    if m.startswith("rouge") or m.startswith("bleu") or _DETECTION.fullmatch(m):
         return True
     if m.endswith("loss"):
         return False
@@ -326,6 +380,7 @@ __all__ = [
     "LOWER_IS_BETTER",
     "METRICS",
     "POSITION_KEYS",
+    "SPLIT_WORDS",
     "MetricInfo",
     "bounds_for",
     "display_name",

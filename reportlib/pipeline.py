@@ -46,12 +46,16 @@ class RunResult:
         The curves, best checkpoint and findings (:class:`~reportlib.analysis.RunAnalysis`).
     whitespace:
         Whether chrF counted whitespace (the only scoring setting a user picks).
+    source:
+        The path :func:`analyze` was given (a run folder may be read through
+        the log file in it, which is then ``run.path``), or None for a loaded Run.
     """
 
     run: Run
     scores: ScoringResult | None
     analysis: RunAnalysis
     whitespace: bool = False
+    source: str | None = None
 
     @property
     def name(self) -> str:
@@ -98,7 +102,9 @@ def analyze(source: str | os.PathLike[str] | Run, *, whitespace: bool = False,
     run = source if isinstance(source, Run) else load_run(source)
     scores = score_predictions(run, whitespace=whitespace)
     analysis = analyze_run(run, scores=scores)
-    return RunResult(run=run, scores=scores, analysis=analysis, whitespace=bool(whitespace))
+    asked = None if isinstance(source, Run) else str(Path(source).resolve())
+    return RunResult(run=run, scores=scores, analysis=analysis, whitespace=bool(whitespace),
+                     source=asked)
 
 
 def save_result(result: RunResult, path: str | os.PathLike[str]) -> Path:
@@ -111,7 +117,8 @@ def save_result(result: RunResult, path: str | os.PathLike[str]) -> Path:
     target = Path(path)
     with open(target, "wb") as handle:
         # The run's absolute path goes with it: the notebook runs in another folder.
-        pickle.dump((RESULT_FORMAT, str(Path(result.run.path).resolve()), result), handle,
+        pickle.dump((RESULT_FORMAT, result.source or str(Path(result.run.path).resolve()), result),
+                    handle,
                     protocol=pickle.HIGHEST_PROTOCOL)
     return target
 

@@ -9,7 +9,8 @@ columns of :data:`SCALAR_COLUMNS`:
 ``epoch`` (float64)
     the (fractional) epoch, NaN when the log does not say;
 ``split`` (categorical of str)
-    ``"train"`` or ``"eval"``;
+    ``"train"``, ``"eval"`` (validation) or ``"test"`` (a held-out score, never the
+    validation curve);
 ``metric`` (categorical of str)
     the normalised name (``"loss"``, ``"chrf"``, ``"learning_rate"``,
     ``"grad_norm"``...), see :mod:`reportlib.metrics`;
@@ -42,7 +43,7 @@ SCALAR_COLUMNS: tuple[str, ...] = (
     "source_key",
 )
 
-SPLITS: tuple[str, ...] = ("train", "eval")
+SPLITS: tuple[str, ...] = ("train", "eval", "test")
 
 #: The largest step the ``step`` column (int64) holds. Ingest refuses a larger
 #: one: converted to int64 it would wrap around to a negative step.

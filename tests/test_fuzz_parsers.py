@@ -171,6 +171,50 @@ def write_text_log(folder: Path, points: list[Point]) -> Path:
     return path
 
 
+def write_yolo(folder: Path, points: list[Point]) -> Path:
+    # One row per epoch (steps are ignored); two components per split, the second 0, so
+    # their sum (the "loss" curve) is the value written, NaN and inf included.
+    path = folder / "results.csv"
+    rows = ["                  epoch,    train/box_loss,    train/cls_loss, metrics/mAP50-95(B),"
+            "      val/box_loss,      val/cls_loss"]
+    for epoch, p in enumerate(points):
+        cells = ([_number(p.value), "0.0", "0.5", "", ""] if p.split == "train"
+                 else ["", "", "0.5", _number(p.value), "0.0"])
+        rows.append(",".join(cell.rjust(18) for cell in [str(epoch), *cells]))
+    path.write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def write_mmengine(folder: Path, points: list[Point]) -> Path:
+    # An iteration-based mmengine run: train lines with lr/iter, val lines with step only.
+    vis = folder / "vis_data"
+    vis.mkdir()
+    lines = [f'{{"lr": 0.01, "loss": {_json_number(p.value)}, "iter": {p.step}, "step": {p.step}}}'
+             if p.split == "train" else f'{{"loss": {_json_number(p.value)}, "step": {p.step}}}'
+             for p in points]
+    (vis / "scalars.json").write_text("".join(line + "\n" for line in lines))
+    return folder
+
+
+def write_fairseq(folder: Path, points: list[Point]) -> Path:
+    path = folder / "train.log"
+    lines = [f"| epoch 001 | loss {_number(p.value)} | num_updates {p.step}" if p.split == "train"
+             else f"| epoch 001 | valid on 'valid' subset | loss {_number(p.value)} | "
+             f"num_updates {p.step}" for p in points]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_wandb(folder: Path, points: list[Point]) -> Path:
+    files = folder / "files"
+    files.mkdir()
+    lines = [json.dumps({"_step": i, "_runtime": 1.5 * i, "train/global_step": p.step,
+                         ("train/loss" if p.split == "train" else "eval/loss"): p.value})
+             for i, p in enumerate(points)]
+    (files / "wandb-history.jsonl").write_text("".join(line + "\n" for line in lines))
+    return folder
+
+
 #: A writer of valid logs for each registered format, by ``NAME``.
 WRITERS: dict[str, Writer] = {
     "hf_trainer": Writer(write_hf_trainer),
@@ -181,6 +225,12 @@ WRITERS: dict[str, Writer] = {
     "tensorboard": Writer(write_tensorboard, float32=True),
     "mlflow": Writer(write_mlflow),
     "text_log": Writer(write_text_log, extra=frozenset({("train", "loss_estimate")})),
+    "yolo": Writer(write_yolo, steps_kept=False, extra=frozenset({
+        ("train", "box_loss"), ("train", "cls_loss"), ("eval", "box_loss"), ("eval", "cls_loss"),
+        ("eval", "map")})),
+    "mmengine": Writer(write_mmengine, extra=frozenset({("train", "learning_rate")})),
+    "fairseq": Writer(write_fairseq),
+    "wandb": Writer(write_wandb),
 }
 
 FORMAT_NAMES = [fmt.NAME for fmt in FORMATS]
@@ -458,7 +508,9 @@ def _points_strategy(float32: bool, non_finite: bool) -> st.SearchStrategy[list[
     width = 32 if float32 else 64
     values = st.floats(allow_nan=non_finite, allow_infinity=non_finite, width=width)
     return st.lists(
-        st.tuples(st.integers(1, 3) | st.integers(1, 2**40), st.sampled_from(SPLITS), values),
+        # The writers write a train and a validation curve (a test split is one value at the end).
+        st.tuples(st.integers(1, 3) | st.integers(1, 2**40), st.sampled_from(("train", "eval")),
+                  values),
         min_size=1, max_size=25,
     ).map(_with_increasing_steps)
 

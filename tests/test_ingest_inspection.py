@@ -91,7 +91,7 @@ def test_cli_inspect(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["inspect", "/no/such/run"], "reportlib: error: /no/such/run: no such file or folder."),
-        (["inspect", str(OPENNMT), "--format", "wandb"],
+        (["inspect", str(OPENNMT), "--format", "comet_ml"],
          "reportlib: error: log_format must be one of hf_trainer, "),
     ],
 )

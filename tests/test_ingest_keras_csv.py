@@ -83,3 +83,25 @@ def test_folder_without_a_keras_log(tmp_path: Path) -> None:
     assert not keras_csv.detect(tmp_path)
     with pytest.raises(InputError, match=r"holds no Keras CSV log \(training\.log"):
         keras_csv.load(tmp_path)
+
+
+GENERATED = DATA  # generated cases: tests/data/make_issue15_cases.py
+
+
+@pytest.mark.parametrize(
+    ("folder", "separator"),
+    [("generated_semicolon_title", ";"), ("generated_tab", "\t")],
+)
+def test_other_separators_and_title_lines(folder: str, separator: str) -> None:
+    path = GENERATED / folder / "training.log"
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("epoch"))
+    rows = list(csv.DictReader(lines[start:], delimiter=separator))
+    run = load_run(path.parent)
+    assert run.format == "keras_csv"
+    assert run.series("eval", "loss")["value"].tolist() == [float(r["val_loss"]) for r in rows]
+    assert run.series("train", "accuracy")["value"].tolist() == [float(r["accuracy"]) for r in rows]
+    skipped = [w for w in run.warnings if "skipped as titles" in w]
+    assert len(skipped) == (1 if start else 0)
+    if start:
+        assert repr(lines[0]) in skipped[0] and f"(line {start + 1})" in skipped[0]

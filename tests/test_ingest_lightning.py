@@ -264,3 +264,19 @@ def test_a_log_without_values_gives_an_empty_frame(tmp_path: Path, text: str) ->
     run = lightning.load(write(tmp_path, text, name="metrics.csv"))
     assert run.scalars.empty and list(run.scalars.columns) == list(make_scalars().columns)
     assert run.warnings == ["metrics.csv has no logged values"]
+
+
+def test_test_row_is_a_third_split_not_the_validation_curve() -> None:
+    # GENERATED (tests/data/make_issue15_cases.py): valid_loss each epoch, one test row after.
+    folder = Path(__file__).parent / "data" / "lightning" / "generated_test_row"
+    with open(folder / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    run = load_run(folder)
+    valid = [(int(r["step"]), float(r["valid_loss"])) for r in rows if r["valid_loss"]]
+    series = run.series("eval", "loss")
+    assert list(zip(series["step"], series["value"], strict=True)) == valid
+    test = [(int(r["step"]), float(r["test_loss"])) for r in rows if r["test_loss"]]
+    series = run.series("test", "loss")
+    assert list(zip(series["step"], series["value"], strict=True)) == test
+    assert ("test", "accuracy") in run.curves() and ("eval", "accuracy") in run.curves()
+    assert not [w for w in run.warnings if "both name" in w]

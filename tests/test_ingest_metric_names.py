@@ -65,8 +65,11 @@ def test_higher_is_better_is_checked_into_meta(tmp_path: Path) -> None:
     [
         ("metric_names: [a, b]\n", r"key 'metric_names': is a list, not a mapping"),
         ("metric_names: {sacrebleu: bleu}\n",
-         r"key 'metric_names\.sacrebleu': is 'bleu', not 'train/<metric>' or 'eval/<metric>'"),
-        ("metric_names: {sacrebleu: test/bleu}\n", r"key 'metric_names\.sacrebleu': is 'test/"),
+         r"key 'metric_names\.sacrebleu': is 'bleu', not 'train/<metric>', 'eval/<metric>' "
+         r"or 'test/<metric>'"),
+        # test is a split now (a held-out score); a split that is none of the three is not.
+        ("metric_names: {sacrebleu: holdout/bleu}\n",
+         r"key 'metric_names\.sacrebleu': is 'holdout/"),
         ("metric_names: {sacrebleu: {split: eval}}\n", r"key 'metric_names\.sacrebleu'"),
         ("higher_is_better: yes\n", r"key 'higher_is_better': is a bool, not a mapping"),
         ("higher_is_better: {custom: 1}\n",

@@ -88,3 +88,32 @@ def test_folder_with_one_csv(tmp_path: Path) -> None:
     assert not plain_csv.detect(tmp_path)
     with pytest.raises(InputError, match=r"holds no single CSV log"):
         plain_csv.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "titles"),
+    [
+        ("step;loss;val_loss\n1;2.0;2.5\n2;1.5;2.1\n", 0),
+        ("# my run\nlr=0.1 run 4\nstep\tloss\tval_loss\n1\t2.0\t2.5\n2\t1.5\t2.1\n", 2),
+        ("Training log\n\nstep,loss,val_loss\n1,2.0,2.5\n2,1.5,2.1\n", 1),
+    ],
+)
+def test_separator_sniffed_and_titles_skipped(tmp_path: Path, text: str, titles: int) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(text)
+    run = load_run(log)
+    assert run.format == "csv"
+    assert run.series("train", "loss")["value"].tolist() == [2.0, 1.5]
+    assert run.series("eval", "loss")["step"].tolist() == [1, 2]
+    warned = [w for w in run.warnings if "skipped as titles" in w]
+    assert len(warned) == (1 if titles else 0)
+    if titles:
+        assert warned[0].startswith(f"{titles} line(s) before the header")
+
+
+def test_more_title_lines_than_allowed_is_not_a_csv_log(tmp_path: Path) -> None:
+    from reportlib.ingest.csv_log import MAX_TITLE_LINES, sniff_layout
+
+    log = tmp_path / "log.csv"
+    log.write_text("title\n" * (MAX_TITLE_LINES + 1) + "step,loss\n1,2.0\n")
+    assert sniff_layout(log) is None

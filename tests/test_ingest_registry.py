@@ -204,9 +204,9 @@ def test_log_format_skips_detection(tmp_path: Path) -> None:
 def test_unknown_log_format_is_a_parameter_error(tmp_path: Path) -> None:
     folder = make_run_folder(tmp_path / "r")
     with pytest.raises(
-        ParameterError, match=r"log_format must be one of hf_trainer, .*got 'wandb'"
+        ParameterError, match=r"log_format must be one of hf_trainer, .*got 'comet_ml'"
     ):
-        ingest.load_run(folder, log_format="wandb")
+        ingest.load_run(folder, log_format="comet_ml")
 
 
 def test_a_new_format_is_one_registry_entry(tmp_path: Path, monkeypatch) -> None:

@@ -177,3 +177,45 @@ def test_a_cut_last_line_is_left_out(tmp_path: Path) -> None:
         "the last line (2) has no line end: the run is still writing the log, or it was copied "
         "while being written; that line was left out"
     ]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["Starting training on cuda", "2024-01-01 10:00:00 Ep 3 | tr_loss 0.52 | va_loss=0.61, "
+         "acc: 88.5%", "2024-01-01 10:01:00 Ep 4 | tr_loss 0.48 | va_loss=0.59, acc: 89.0%"],
+        ["[trainer] it=10 loss: 2.31 lr: 1e-4", "[trainer] it=20 loss: nan lr: 1e-4"],
+        ["Global Step 100 Train Loss 1.25 (smoothed 1.3)", "Global Step 200 Train Loss 1.1 "
+         "(smoothed 1.2)"],
+    ],
+)
+def test_not_recognised_error_gives_a_pattern_that_reads_the_log(
+    tmp_path: Path, lines: list[str]
+) -> None:
+    log = tmp_path / "out.log"
+    log.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatNotRecognisedError, match=r"first line with numbers is line \d") \
+            as info:
+        load_run(log)
+    message = str(info.value)
+    assert "\n" not in message
+    first = next(line for line in lines if re.search(r"\d", line.split("]")[-1]))
+    assert repr(first) in message
+    # Copy the run.yaml text from the error, as a user would: it reads every line like it.
+    copied = re.search(r"text_log: \{patterns: \['(.*)'\]\}", message).group(1)
+    (tmp_path / "run.yaml").write_text("text_log: {patterns: ['" + copied + "']}\n")
+    run = load_run(log)
+    assert run.format == "text_log"
+    numbers = {float(n) for n in re.findall(r"\d+\.?\d*(?:e-?\d+)?|nan", first)}
+    at_first = run.scalars[run.scalars["step"] == run.scalars["step"].min()]["value"]
+    assert len(at_first) and {v for v in at_first if v == v} <= numbers  # v == v: not NaN
+    with_numbers = [line for line in lines if line is not lines[0] or line is first]
+    assert run.scalars["step"].nunique() == len(with_numbers)
+
+
+def test_no_named_number_gives_no_pattern(tmp_path: Path) -> None:
+    log = tmp_path / "out.log"
+    log.write_text("hello\n12 34\n")
+    with pytest.raises(FormatNotRecognisedError, match=r"recognises this file\. Supported") as info:
+        load_run(log)
+    assert "text_log: {patterns" not in str(info.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reportlib.metrics import higher_is_better, normalise_key, normalise_keys
+from reportlib.metrics import SPLIT_WORDS, higher_is_better, normalise_key, normalise_keys
 
 
 @pytest.mark.parametrize(
@@ -129,3 +129,54 @@ def test_higher_is_better(metric: str, expected: bool | None) -> None:
 )
 def test_higher_is_better_overrides(metric: str, overrides: dict | None, expected) -> None:
     assert higher_is_better(metric, overrides) is expected
+
+
+#: Every name form of a split that ingest maps, as logs write them: the split
+#: word before or after the metric, with ``_`` or ``/``, any case.
+SPLIT_NAME_FORMS = [
+    # validation
+    ("eval_loss", "eval"), ("eval/loss", "eval"), ("loss_eval", "eval"), ("loss/eval", "eval"),
+    ("evaluation_loss", "eval"), ("evaluation/loss", "eval"), ("loss_evaluation", "eval"),
+    ("loss/evaluation", "eval"),
+    ("val_loss", "eval"), ("val/loss", "eval"), ("loss_val", "eval"), ("loss/val", "eval"),
+    ("valid_loss", "eval"), ("valid/loss", "eval"), ("loss_valid", "eval"), ("loss/valid", "eval"),
+    ("validation_loss", "eval"), ("validation/loss", "eval"), ("loss_validation", "eval"),
+    ("loss/validation", "eval"),
+    ("dev_loss", "eval"), ("dev/loss", "eval"), ("loss_dev", "eval"), ("loss/dev", "eval"),
+    ("Val/Loss", "eval"), ("VALID_LOSS", "eval"), ("val_loss_epoch", "eval"),
+    ("loss_val_epoch", "eval"),
+    # test: its own split, never the validation curve
+    ("test_loss", "test"), ("test/loss", "test"), ("loss_test", "test"), ("loss/test", "test"),
+    ("Test_Loss", "test"), ("test_loss_epoch", "test"),
+    # train
+    ("train_loss", "train"), ("train/loss", "train"), ("loss_train", "train"),
+    ("loss/train", "train"), ("training_loss", "train"), ("training/loss", "train"),
+    ("loss_training", "train"), ("loss/training", "train"),
+    # inside a path
+    ("metrics/val_loss", "eval"), ("loss/val/top1", "eval"), ("charts/test_acc", "test"),
+    ("epoch/loss_valid", "eval"),
+    # no split word: the default split
+    ("loss", "train"), ("validation", "train"), ("test", "train"),
+]
+
+
+#: The metric of the forms above that is not "loss".
+OTHER_METRICS = {"loss/val/top1": "loss/top1", "charts/test_acc": "charts/acc",
+                 "metrics/val_loss": "metrics/loss", "epoch/loss_valid": "epoch/loss",
+                 "validation": "validation", "test": "test"}
+
+
+@pytest.mark.parametrize(("key", "split"), SPLIT_NAME_FORMS)
+def test_every_split_name_form(key: str, split: str) -> None:
+    got_split, metric = normalise_key(key)
+    assert got_split == split
+    # The split word is gone from the metric (a bare split word is a metric name).
+    assert metric == OTHER_METRICS.get(key, "loss")
+
+
+def test_the_table_covers_every_split_word() -> None:
+    forms = {key.lower() for key, _ in SPLIT_NAME_FORMS}
+    for words in SPLIT_WORDS.values():
+        for word in words:
+            for form in (f"{word}_loss", f"{word}/loss", f"loss_{word}", f"loss/{word}"):
+                assert form in forms, form

@@ -163,6 +163,26 @@ def test_a_saved_result_is_read_back(example_run, tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("log", "text", "fmt"),
+    [
+        ("training.log", "epoch,loss,val_loss\n0,1.0,1.2\n1,0.8,1.1\n", "keras_csv"),
+        ("20240101_000000/vis_data/scalars.json",
+         '{"lr": 0.1, "loss": 1.0, "epoch": 1, "step": 10}\n{"acc": 0.5, "step": 1}\n',
+         "mmengine"),
+    ],
+)
+def test_a_saved_result_of_a_folder_read_through_its_log_file(tmp_path, log, text, fmt):
+    # Regression: a folder read through the log file in it (a Keras training.log, a
+    # work_dir's vis_data/scalars.json) has that file as run.path; the build's saved
+    # result must still be accepted for the folder it was asked for.
+    folder = tmp_path / "run"
+    (folder / log).parent.mkdir(parents=True)
+    (folder / log).write_text(text)
+    saved = save_result(analyze(folder), tmp_path / "result.pickle")
+    assert analyze(folder, result_file=saved).run.format == fmt
+
+
+@pytest.mark.parametrize(
     ("content", "ask", "message"),
     [
         (None, {}, "cannot read the saved analysis"),

@@ -147,3 +147,23 @@ def test_evaluations_table_drops_empty_columns_when_asked(rows, kept, dropped) -
     assert set(kept) <= set(table.columns)
     assert not set(dropped) & set(table.columns)
     assert set(dropped) <= set(evaluations_table(run).columns)  # kept by default (model card)
+
+
+@pytest.mark.parametrize(
+    ("test_rows", "expected"),
+    [
+        ([(900, 9.0, "test", "loss", 0.52), (900, 9.0, "test", "accuracy", 0.79)],
+         "loss 0.520, accuracy 0.790, at step 900 (epoch 9)"),
+        ([(900, math.nan, "test", "loss", 0.52), (950, math.nan, "test", "bleu", 13.3),
+          (950, math.nan, "test", "runtime", 12.5)],
+         "loss 0.520 at step 900; BLEU 13.3 at step 950"),
+    ],
+)
+def test_test_split_is_a_fact_not_a_curve_point(test_rows, expected) -> None:
+    run = synthetic_run(ROWS + [row(*r) for r in test_rows])
+    analysis = analyze_run(run)
+    facts = dict(run_facts_table(run, analysis).itertuples(index=False))
+    assert facts["Test"] == expected
+    # A test score after training is not a training step, nor an evaluation.
+    assert analysis.total_steps == max(r["step"] for r in ROWS)
+    assert analysis.n_evaluations == analyze_run(synthetic_run(ROWS)).n_evaluations

@@ -239,6 +239,10 @@ RULE_FAMILIES: tuple[RuleFamily, ...] = (
 """The rule families :func:`analyze_run` calls, in order (each sees what the ones before found)."""
 
 def _no_data(ctx: AnalysisContext, panel: str) -> Finding:
+    if panel == "val_loss" and ctx.metric_name:  # evaluated (mAP...), without a loss
+        return Finding(FindingKind.NO_DATA, Severity.WARNING,
+                       say("no_data.val_loss_evaluated", metric=ctx.metric_name),
+                       {"panel": panel, "rule": "no_data"}, panel=panel)
     if panel in ("train_loss", "val_loss"):
         return Finding(FindingKind.NO_DATA, Severity.WARNING, say(f"no_data.{panel}"),
                        {"panel": panel, "rule": "no_data"}, panel=panel)

@@ -44,6 +44,8 @@ class FindingKind(str, Enum):
     """Isolated values far from their neighbours, in the bad direction."""
     NON_FINITE = "non_finite"
     """NaN or infinite values were logged."""
+    BROKEN_OBJECTIVE = "broken_objective"
+    """A loss that cannot be one being minimised: unbounded below, or exactly constant."""
     BEST_CHECKPOINT = "best_checkpoint"
     """The best checkpoint by validation loss and by the evaluation metric."""
     METRIC_AGREES_WITH_LOSS = "metric_agrees_with_loss"

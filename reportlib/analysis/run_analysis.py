@@ -28,6 +28,7 @@ from reportlib.analysis.families import (
     AnalysisContext,
 )
 from reportlib.analysis.findings import PANELS, Finding, FindingKind
+from reportlib.analysis.objective import check_objective
 from reportlib.analysis.samples import ScoreAnalysis, add_computed_chrf, analyze_scores
 from reportlib.errors import ParameterError
 from reportlib.formatting import metric_display_name
@@ -200,6 +201,8 @@ def _direction_overrides(run: Run) -> Mapping[str, bool] | None:
 def _run_length(run: Run) -> tuple[int | None, str | None, float | None, str | None]:
     """(total steps, source, epochs, source): the log's metadata first, then the scalars."""
     meta = run.meta
+    # How long it trained: a test score logged after training is not a training step.
+    run = Run(run.name, run.path, run.format, run.scalars[run.scalars["split"] != "test"])
     steps, steps_source = None, None
     for key in ("global_step", "max_steps"):
         steps = int_or_none(meta.get(key))
@@ -307,6 +310,7 @@ def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
     found: list[Finding] = []
     for family in RULE_FAMILIES:
         found += family(ctx, list(found))
+    found = check_objective(run, panels, found)  # a broken loss: its claims go
     # Report order: the three panels, then overall observations, then caveats.
     ordered = sorted(found, key=lambda f: _PANEL_ORDER.get(f.panel, len(PANELS)))
     title = run.meta.get("title")

@@ -187,6 +187,9 @@ TEMPLATES: dict[str, str] = {
     "no_data.val_loss":
         "Validation loss was not logged: the run was not evaluated (or its evaluations were "
         "not saved), so generalisation cannot be judged.",
+    "no_data.val_loss_evaluated":
+        "Validation loss was not logged (the evaluations logged {metric} and other metrics): "
+        "overfitting cannot be judged from the loss.",
     "no_data.eval_metric":
         "No evaluation metric independent of the loss was logged (such as chrF): the quality "
         "of the outputs is not measured in this log{derived}.",

@@ -27,14 +27,18 @@ import pandas as pd
 
 from reportlib.errors import FormatNotRecognisedError, InputError, ParameterError
 from reportlib.ingest import (
+    fairseq,
     hf_trainer,
     jsonl,
     keras_csv,
     lightning,
     mlflow,
+    mmengine,
     plain_csv,
     tensorboard,
     text_log,
+    wandb,
+    yolo,
 )
 from reportlib.ingest.logfile import (
     check_nesting,
@@ -77,9 +81,13 @@ FORMATS: tuple[LogFormat, ...] = (
     hf_trainer,
     lightning,
     mlflow,
+    wandb,
+    yolo,
+    mmengine,
     keras_csv,
     tensorboard,
     jsonl,
+    fairseq,
     text_log,
     plain_csv,
 )
@@ -240,11 +248,13 @@ def _pick_format(path: Path) -> LogFormat:
     message = f"no supported training-log format recognises this {kind}"
     if path.is_dir():
         message += f" ({_folder_listing(path)})"
+    where, pattern = text_log.not_recognised_hint(path) or ("", "")  # a pattern to copy
     raise FormatNotRecognisedError(
-        message,
+        message + (f" ({where})" if where else ""),
         path=path,
         # Names only: the descriptions of every format would make a screenful of one line.
-        hint="Supported formats: " + ", ".join(fmt.NAME for fmt in FORMATS)
+        hint=(f"{pattern}; or " if pattern else "") + "Supported formats: "
+        + ", ".join(fmt.NAME for fmt in FORMATS)
         + " (the README's 'What it reads' says what each reads; `reportlib inspect PATH"
         " --format NAME` forces one)",
     )

@@ -14,7 +14,12 @@ Handled on the way:
 - a last line without its line end (the run is still writing the file): it is
   left out, and the log is marked in progress;
 - a log with an epoch column but no step column (Keras' CSVLogger): the step is
-  the epoch's rank, 1 for the first epoch logged (see :func:`steps_from_epochs`).
+  the epoch's rank, 1 for the first epoch logged (see :func:`steps_from_epochs`);
+- another separator than ``,`` (``CSVLogger(separator=";")``, tab-separated
+  exports) and title lines before the header: :func:`sniff_layout` finds both,
+  and a warning quotes the lines skipped;
+- cells padded with spaces (ultralytics' results.csv): names and numbers are
+  read without them.
 
 The common case, a file with one header and only numbers, is one
 ``pandas.read_csv`` call plus numpy, so that a million rows load in about the
@@ -84,12 +89,38 @@ class CsvLog:
     truncated: bool = False
 
 
-def sniff_header(path: Path, *, allow_unnamed_first: bool = False) -> list[str] | None:
-    """The column names of a CSV log, judged from its first lines; None if not one.
+#: The separators a CSV log may use, in the order they are tried: Keras'
+#: CSVLogger takes any (``separator=";"`` is common where ``,`` is the decimal
+#: mark), and tab-separated exports are CSV logs too.
+SEPARATORS = (",", ";", "\t")
 
-    A CSV log has a header of at least two comma-separated names, not numbers,
-    and a first data row with as many cells, at least one a number. Cheap
-    enough for format detection (reads the first 64 KiB).
+#: Title lines looked past before the header (a run name, a date, a comment
+#: written before ``csv.writer`` starts): a few at most; a file with more lines
+#: of prose before its first table is not a CSV log.
+MAX_TITLE_LINES = 5
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where a CSV log's table starts and how its cells are separated.
+
+    ``header_line`` is the 0-based index of the header line; ``skipped`` the
+    non-empty lines before it (titles), quoted in a warning.
+    """
+
+    separator: str
+    header_line: int
+    header: list[str]
+    skipped: list[str]
+
+
+def sniff_layout(path: Path, *, allow_unnamed_first: bool = False) -> CsvLayout | None:
+    """The separator, header line and column names of a CSV log; None if not one.
+
+    A CSV log has a header of at least two names, not numbers, separated by one
+    of :data:`SEPARATORS`, and a first data row with as many cells, at least
+    one a number; up to :data:`MAX_TITLE_LINES` lines before the header are
+    titles. Cheap enough for format detection (reads the first 64 KiB).
 
     Parameters
     ----------
@@ -99,11 +130,29 @@ def sniff_header(path: Path, *, allow_unnamed_first: bool = False) -> list[str] 
         Accept an empty first name (the index column ``DataFrame.to_csv`` writes).
     """
     head = read_log_head(path)
-    lines = [line.strip("\r") for line in head.split("\n")[:3]]
-    if len(lines) < 2 or "," not in lines[0]:
+    lines = [line.strip("\r") for line in head.split("\n")[: MAX_TITLE_LINES + 3]]
+    for start in range(min(MAX_TITLE_LINES + 1, len(lines) - 1)):
+        for separator in SEPARATORS:
+            header = _header_at(lines, start, separator, allow_unnamed_first)
+            if header is not None:
+                skipped = [line.strip() for line in lines[:start] if line.strip()]
+                return CsvLayout(separator, start, header, skipped)
+    return None
+
+
+def sniff_header(path: Path, *, allow_unnamed_first: bool = False) -> list[str] | None:
+    """The column names of a CSV log (see :func:`sniff_layout`); None if not one."""
+    layout = sniff_layout(path, allow_unnamed_first=allow_unnamed_first)
+    return None if layout is None else layout.header
+
+
+def _header_at(
+    lines: list[str], start: int, separator: str, allow_unnamed_first: bool
+) -> list[str] | None:
+    if start + 1 >= len(lines) or separator not in lines[start]:
         return None
-    header = [cell.strip() for cell in lines[0].split(",")]
-    row = [cell.strip() for cell in lines[1].split(",")]
+    header = [cell.strip() for cell in lines[start].split(separator)]
+    row = [cell.strip() for cell in lines[start + 1].split(separator)]
     named = header[1:] if allow_unnamed_first else header
     if len(header) < 2 or len(row) != len(header) or not all(named):
         return None
@@ -156,20 +205,40 @@ def read_csv_log(
         An empty, non-UTF-8 or LFS-pointer file; a row with more cells than its
         header; no step and no epoch column; a step that is not a whole number.
     """
+    layout = sniff_layout(path, allow_unnamed_first=index_as_epoch)
+    separator, skip = (",", 0) if layout is None else (layout.separator, layout.header_line)
+    ends_in_newline = False
     try:
         ends_in_newline = _ends_in_newline(path)
         if ends_in_newline:
-            frame = pd.read_csv(path, keep_default_na=False, na_values=list(missing))
+            frame = pd.read_csv(path, keep_default_na=False, na_values=list(missing),
+                                sep=separator, skiprows=skip, skipinitialspace=True)
             if _all_numeric(frame):
-                return _from_segments(
-                    path, [(1, frame)], truncated=False, index_as_epoch=index_as_epoch,
+                log = _from_segments(
+                    path, [(skip + 1, frame)], truncated=False, index_as_epoch=index_as_epoch,
                     names=names,
                 )
+                log.warnings[:0] = _skipped_warning(layout)
+                return log
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         pass  # the careful path below says what is wrong, with the line
-    return _read_carefully(
-        path, missing, truncated=not ends_in_newline, index_as_epoch=index_as_epoch, names=names
+    log = _read_carefully(
+        path, missing, truncated=not ends_in_newline, index_as_epoch=index_as_epoch, names=names,
+        separator=separator, skip=skip,
     )
+    log.warnings[:0] = _skipped_warning(layout)
+    return log
+
+
+def _skipped_warning(layout: CsvLayout | None) -> list[str]:
+    """The warning that quotes the title lines skipped before the header (none: no warning)."""
+    if layout is None or not layout.skipped:
+        return []
+    quoted = "; ".join(repr(line[:80]) for line in layout.skipped[:MAX_EXAMPLES])
+    return [
+        f"{len(layout.skipped)} line(s) before the header (line {layout.header_line + 1}) were "
+        f"skipped as titles: {quoted}"
+    ]
 
 
 def steps_from_epochs(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,15 +286,20 @@ def _read_carefully(
     truncated: bool,
     index_as_epoch: bool,
     names: Callable[[Sequence[str]], Mapping[str, tuple[str, str]]] | None = None,
+    separator: str = ",",
+    skip: int = 0,
 ) -> CsvLog:
-    """Read line by line: mid-file headers, a cut last line, text cells, with line numbers."""
+    """Read line by line: mid-file headers, a cut last line, text cells, with line numbers.
+
+    ``skip`` title lines come before the header; line numbers count them.
+    """
     text = read_log_text(path)
-    lines = text.splitlines()
+    lines = text.splitlines()[skip:]
     warnings: list[str] = []
     if truncated and lines:
         warnings.append(
-            f"the last line ({len(lines)}) has no line end: the run is still writing the file, "
-            "or it was copied while being written; that line was left out"
+            f"the last line ({skip + len(lines)}) has no line end: the run is still writing the "
+            "file, or it was copied while being written; that line was left out"
         )
         lines = lines[:-1]
     while lines and not lines[-1].strip():
@@ -236,7 +310,7 @@ def _read_carefully(
     starts = [0] + [
         number
         for number, line in enumerate(lines[1:], start=1)
-        if any(cell.strip().lower() in position_names for cell in line.split(","))
+        if any(cell.strip().lower() in position_names for cell in line.split(separator))
     ]
     segments = []
     for index, start in enumerate(starts):
@@ -244,7 +318,8 @@ def _read_carefully(
         chunk = "\n".join(lines[start:stop]) + "\n"
         try:
             frame = pd.read_csv(
-                io.StringIO(chunk), keep_default_na=False, na_values=list(missing), dtype=str
+                io.StringIO(chunk), keep_default_na=False, na_values=list(missing), dtype=str,
+                sep=separator, skipinitialspace=True,
             )
         except pd.errors.ParserError as exc:
             raise InputError(
@@ -254,7 +329,7 @@ def _read_carefully(
             ) from exc
         except pd.errors.EmptyDataError as exc:
             raise InputError("has no header line", path=path) from exc
-        segments.append((start + 1, frame))
+        segments.append((skip + start + 1, frame))
         if index:
             before, after = list(segments[-2][1].columns), list(frame.columns)
             added = [c for c in after if c not in before]
@@ -268,8 +343,8 @@ def _read_carefully(
                 if part
             )
             warnings.append(
-                f"the header changes at line {start + 1} ({change or 'same columns'}; a resumed "
-                "or appended log): each part was read with its own header"
+                f"the header changes at line {skip + start + 1} ({change or 'same columns'}; a "
+                "resumed or appended log): each part was read with its own header"
             )
     log = _from_segments(
         path, segments, truncated=truncated, index_as_epoch=index_as_epoch, names=names
@@ -304,6 +379,8 @@ def _from_segments(
     for first_line, frame in segments:
         if index_as_epoch and str(frame.columns[0]).startswith(("Unnamed: 0", " ")):
             frame = frame.rename(columns={frame.columns[0]: "epoch"})
+        # Padded names (ultralytics pads every cell to a fixed width) are the names.
+        frame.columns = [str(c).strip() for c in frame.columns]
         columns = [str(c) for c in frame.columns]
         step_col = find_column(columns, STEP_COLUMNS)
         epoch_col = find_column(columns, EPOCH_COLUMNS)

@@ -67,10 +67,11 @@ def read_metric_names(value: Any, path: Path) -> dict[str, tuple[str, str]]:
             split, metric = target.get("split"), target.get("metric")
         if split not in SPLITS or not isinstance(metric, str) or not metric.strip():
             raise InputError(
-                f"is {target!r}, not 'train/<metric>' or 'eval/<metric>'",
+                f"is {target!r}, not 'train/<metric>', 'eval/<metric>' or 'test/<metric>'",
                 path=path,
                 where=where,
-                hint="Write the split (train or eval), a slash and the metric, e.g. eval/chrf",
+                hint="Write the split (train, eval or test), a slash and the metric, "
+                "e.g. eval/chrf",
             )
         names[str(key)] = (split, metric.strip())
     return names

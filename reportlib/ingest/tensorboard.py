@@ -69,7 +69,7 @@ SPLIT_FOLDERS = {
     "valid": "eval",
     "validation": "eval",
     "dev": "eval",
-    "test": "eval",
+    "test": "test",
 }
 
 #: Keras prefixes its per-epoch scalars with this (``epoch_loss``).

@@ -507,3 +507,88 @@ class _Reader:
             keys=list(self.keys),
             epoch=np.array(self.epochs, dtype=np.float64),
         )
+
+
+# --- the not-recognised hint ----------------------------------------------------------------
+
+#: A name followed by a number, as logs print them: ``loss 0.52``, ``loss=0.52``,
+#: ``loss: 0.52``, ``Epoch 3``.
+_NAMED_NUMBER = re.compile(
+    r"(?P<name>[A-Za-z][\w/.\-]*?)(?P<sep>\s*[:=]\s*|\s+)(?P<number>[-+]?(?:(?:\d+\.?\d*|\.\d+)"
+    r"(?:[eE][-+]?\d+)?|nan|inf))(?![\w.])"
+)
+#: What the pattern captures a number with (a group run.yaml's reader turns into a
+#: float): short enough to copy, and it stops at the ``,`` ``|`` ``%`` after a value.
+_NUMBER_GROUP = r"[-+.\w]+"
+#: Names that are the step or the epoch, whatever case (the reader's position groups).
+_POSITION_NAMES = {"step": "step", "iter": "step", "iteration": "step", "it": "step",
+                   "global_step": "step", "num_updates": "step", "epoch": "epoch", "ep": "epoch"}
+#: Longest line quoted in the hint (and built into its pattern): one line of error.
+HINT_LINE_CHARS = 100
+
+
+def pattern_for_line(line: str) -> str | None:
+    """A run.yaml ``text_log`` pattern that reads ``line``'s named numbers; None if it has none.
+
+    Each ``name <number>`` (or ``name=<number>``, ``name: <number>``) becomes a
+    named group; step and epoch names become the ``step`` and ``epoch`` groups.
+    The pattern starts at the first name (timestamps before it are not matched).
+    """
+    matches = list(_NAMED_NUMBER.finditer(line))
+    if not matches:
+        return None
+    parts, used, end = [], set(), matches[0].start()
+    for match in matches:
+        literal = line[end: match.start()]
+        parts.append(_literal(literal))
+        name = match.group("name")
+        group = _POSITION_NAMES.get(name.lower()) or re.sub(r"\W", "_", name).strip("_") or "value"
+        if group[0].isdigit():
+            group = "v_" + group
+        base, count = group, 2
+        while group in used:
+            group, count = f"{base}_{count}", count + 1
+        used.add(group)
+        separator = match.group("sep")
+        parts.append(re.escape(name) + (r"\s*" + re.escape(separator.strip()) + r"\s*"
+                                        if separator.strip() else r"\s+"))
+        parts.append(f"(?P<{group}>{_NUMBER_GROUP})")
+        end = match.end()
+    if not set(used) - {"step", "epoch"}:
+        return None
+    if "epoch" in used and "step" not in used:
+        # A line without a step counts epochs: the epoch's number is its step too.
+        epoch = f"(?P<epoch>{_NUMBER_GROUP})"
+        parts[parts.index(epoch)] = f"(?P<epoch>(?P<step>{_NUMBER_GROUP}))"
+    return "".join(parts)
+
+
+def not_recognised_hint(path: Path) -> tuple[str, str] | None:
+    """For an unrecognised text file: its first line with a named number, and a pattern for it.
+
+    Returns ``(where, hint)``: "its first line with numbers is line N: '...'",
+    and the run.yaml text to copy. None when the file is not a text log (another
+    suffix, undecodable) or no line names a number.
+    """
+    if path.suffix not in (*LOG_SUFFIXES, "") or not path.is_file():
+        return None
+    try:
+        head = read_log_head(path)
+    except InputError:
+        return None
+    for number, line in enumerate(head.splitlines(), start=1):
+        shown = line.strip()[:HINT_LINE_CHARS]
+        pattern = pattern_for_line(shown)
+        if pattern is None:
+            continue
+        quoted = pattern.replace("'", "''")  # a YAML single-quoted string
+        return (f"its first line with numbers is line {number}: {shown!r}",
+                f"To read lines like it, put in run.yaml beside it: "
+                f"text_log: {{patterns: ['{quoted}']}}")
+    return None
+
+
+def _literal(text: str) -> str:
+    """Text between two values as a regex: escaped, runs of spaces as ``\\s*``."""
+    return r"\s*".join(re.escape(part) for part in re.split(r"\s+", text)) if text.strip() \
+        else (r"\s*" if text else "")

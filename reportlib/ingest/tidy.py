@@ -308,27 +308,39 @@ def epoch_to_column(logged: LoggedValues) -> LoggedValues:
     )
     if not len(logged) or not is_epoch_key.any():
         return logged
-    is_epoch = is_epoch_key[logged.key]
-    steps, values = logged.step[is_epoch], logged.value[is_epoch]
-    # The last epoch value logged for a step wins, as for any repeated value.
+    return _key_to_column(logged, is_epoch_key[logged.key], "epoch")
+
+
+def key_to_wall_time(logged: LoggedValues, name: str) -> LoggedValues:
+    """Move the values of key ``name`` into the wall_time of the values at the same step.
+
+    For logs that write the elapsed time as a column or field (ultralytics'
+    ``time``, fairseq's ``wall``): seconds since the start, not a metric. Values at
+    a step without it keep their wall time (NaN when the log had none).
+    """
+    if name not in logged.keys or not len(logged):
+        return logged
+    return _key_to_column(logged, logged.key == list(logged.keys).index(name), "wall_time")
+
+
+def _key_to_column(logged: LoggedValues, moved: np.ndarray, column: str) -> LoggedValues:
+    """The values not ``moved``, with the moved values as their ``column`` at the same step."""
+    steps, values = logged.step[moved], logged.value[moved]
+    # The last value logged for a step wins, as for any repeated value.
     order = np.lexsort((np.arange(len(steps)), steps))
     steps, values = steps[order], values[order]
     last = np.ones(len(steps), dtype=bool)
     last[:-1] = steps[:-1] != steps[1:]
     steps, values = steps[last], values[last]
-    keep = ~is_epoch
+    keep = ~moved
     rows = logged.step[keep]
     at = np.clip(np.searchsorted(steps, rows), 0, len(steps) - 1)
-    known = _or_nan(logged.epoch, len(logged))[keep]
-    epoch = np.where(steps[at] == rows, values[at], known)
-    return LoggedValues(
-        step=rows,
-        value=logged.value[keep],
-        key=logged.key[keep],
-        keys=logged.keys,
-        epoch=epoch,
-        wall_time=None if logged.wall_time is None else logged.wall_time[keep],
-    )
+    known = _or_nan(getattr(logged, column), len(logged))[keep]
+    columns = {"epoch": logged.epoch, "wall_time": logged.wall_time}
+    columns = {name: None if array is None else array[keep] for name, array in columns.items()}
+    columns[column] = np.where(steps[at] == rows, values[at], known)
+    return LoggedValues(step=rows, value=logged.value[keep], key=logged.key[keep],
+                        keys=logged.keys, **columns)
 
 
 def hf_summary_to_meta(logged: LoggedValues) -> tuple[LoggedValues, dict[str, float]]:

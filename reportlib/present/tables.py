@@ -13,8 +13,14 @@ from typing import Any
 import pandas as pd
 
 from reportlib.analysis import RunAnalysis, evaluation_frame
+from reportlib.analysis.run_analysis import TABLE_EXCLUDED_METRICS
 from reportlib.errors import ParameterError
-from reportlib.formatting import format_epoch, format_position, metric_display_name
+from reportlib.formatting import (
+    format_epoch,
+    format_number,
+    format_position,
+    metric_display_name,
+)
 from reportlib.run import Run
 
 #: Column names of the evaluations table, as in HF's model-card "Training results".
@@ -102,7 +108,8 @@ def run_facts_table(run: Run, analysis: RunAnalysis, *, smoothing: float | None 
 
     Rows (those that are known): Title, Run, Model, Dataset, Training examples,
     Evaluation examples, Epochs, Steps, Evaluations, Logged values, Best
-    checkpoint, Seed, Notes, Format, Path, Smoothing.
+    checkpoint, Test (the test split's values as logged), Seed, Notes, Format,
+    Path, Smoothing.
 
     Parameters
     ----------
@@ -131,6 +138,7 @@ def run_facts_table(run: Run, analysis: RunAnalysis, *, smoothing: float | None 
         ("Evaluations", str(analysis.n_evaluations)),
         ("Logged values", f"{len(run.scalars)} in {len(analysis.curves)} curves"),
         ("Best checkpoint", _best_text(analysis)),
+        ("Test", _test_text(run)),
         ("Seed", _text(meta.get("seed"))),
         ("Notes", _text(meta.get("notes"))),
         ("Format", run.format),
@@ -149,6 +157,24 @@ def _with_source(text: str | None, source: str | None) -> str | None:
     if not text:
         return None
     return f"{text} (from {source})" if source else text
+
+
+def _test_text(run: Run) -> str | None:
+    """The test split's last logged value of each metric, with where: never a curve's point."""
+    scalars = run.scalars
+    # The test run's speed (test_runtime...) is not a result.
+    test = scalars[(scalars["split"] == "test") & ~scalars["metric"].isin(TABLE_EXCLUDED_METRICS)]
+    if test.empty:
+        return None
+    last = test.sort_values("step", kind="stable").drop_duplicates("metric", keep="last")
+    last = last.sort_values("metric", key=lambda m: m.astype(str).map(lambda x: (x != "loss", x)))
+    values = [f"{metric_display_name(str(row.metric))} {format_number(row.value)}"
+              for row in last.itertuples()]
+    places = {format_position(int(row.step), row.epoch) for row in last.itertuples()}
+    if len(places) == 1:
+        return ", ".join(values) + f", at {places.pop()}"
+    return "; ".join(f"{value} at {format_position(int(row.step), row.epoch)}"
+                     for value, row in zip(values, last.itertuples(), strict=True))
 
 
 def _best_text(analysis: RunAnalysis) -> str | None:
