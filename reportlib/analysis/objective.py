@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from reportlib.analysis.findings import Finding, FindingKind, Severity
-from reportlib.formatting import format_number
+from reportlib.analysis.templates import say
 from reportlib.run import Run
 
 NEGATIVE_GROWTH = 100.0
@@ -54,6 +54,10 @@ MAX_CLASSES = 100_000
 
 LN_TOLERANCE = 5e-4
 """Relative tolerance of that match: logs print 4 to 6 significant digits."""
+
+CHANCE_TOLERANCE = 0.1
+"""Accuracy within 10% (relative) of 1/k counts as chance for k classes: a model
+that learned nothing scores 1/k up to the sampling noise of the evaluation set."""
 
 SUPPRESSED_KINDS = frozenset({
     FindingKind.STILL_IMPROVING, FindingKind.PLATEAU, FindingKind.GETTING_WORSE,
@@ -124,15 +128,11 @@ def _unbounded_below(frame, key: tuple[str, str], label: str, panel: str) -> Fin
     if first == 0 or last < NEGATIVE_GROWTH * first or last < LATE_GROWTH * middle:
         return None
     growth, late = last / first, last / middle
-    message = (
-        f"The {label} goes negative and keeps growing in magnitude: from "
-        f"{format_number(tail[0])} at step {int(tail_steps[0])} to {format_number(tail[-1])} at "
-        f"step {int(tail_steps[-1])} ({format_number(growth)} times larger, "
-        f"{format_number(late)} times over the second half). A loss unbounded below is a broken "
-        "objective (a sign error, or a custom loss with no lower bound), not progress: no trend "
-        "or overfitting claim is made from it."
-    )
-    evidence = {"split": key[0], "metric": key[1], "pattern": "unbounded_below",
+    message = say("broken_objective.unbounded_below", label=label, first=float(tail[0]),
+                  first_step=int(tail_steps[0]), last=float(tail[-1]),
+                  last_step=int(tail_steps[-1]), growth=float(growth), late=float(late))
+    evidence = {"rule": "broken_objective", "split": key[0], "metric": key[1],
+                "pattern": "unbounded_below",
                 "first_negative": float(tail[0]), "first_negative_step": int(tail_steps[0]),
                 "last": float(tail[-1]), "last_step": int(tail_steps[-1]),
                 "growth": float(growth), "late_growth": float(late)}
@@ -145,29 +145,29 @@ def _constant(run: Run, frame, key: tuple[str, str], label: str, panel: str) -> 
             or values.min() != values.max():
         return None
     value = float(values[0])
-    steps = frame["step"].to_numpy()
     shown = f"{value:.6g}"  # as the log wrote it (up to 6 digits), no padding zeros
-    message = (f"The {label} is exactly {shown} at all {len(values)} "
-               f"logged points (steps {int(steps[0])} to {int(steps[-1])}): the model learned "
-               "nothing the loss can measure.")
-    evidence: dict[str, object] = {"split": key[0], "metric": key[1], "pattern": "constant",
-                                   "value": value, "points": len(values)}
+    evidence: dict[str, object] = {"rule": "broken_objective", "split": key[0],
+                                   "metric": key[1], "pattern": "constant", "value": value,
+                                   "points": len(values)}
+    classes_text = accuracy_text = ""
     classes = _uniform_guess_classes(value)
     if classes is not None:
-        message += (f" {shown} is ln({classes}) to the log's precision, the loss of a uniform "
-                    f"guess over {classes} classes.")
+        classes_text = say("broken_objective.classes", value=shown, classes=classes)
         evidence["classes"] = classes
         accuracy = run.series(key[0], "accuracy")["value"].to_numpy(dtype=float)
         if len(accuracy) and np.isfinite(accuracy).all():
             mean = float(accuracy.mean())
-            chance = 1.0 / classes
             scale = 100.0 if accuracy.max() > 1 else 1.0  # accuracy logged in percent
-            at_chance = abs(mean / scale - chance) <= 0.1 * chance
-            message += (f" The {'training' if key[0] == 'train' else 'validation'} accuracy "
-                        f"averages {format_number(mean)}"
-                        + (f", chance for {classes} classes." if at_chance else "."))
+            at_chance = abs(mean / scale - 1.0 / classes) <= CHANCE_TOLERANCE / classes
+            accuracy_text = say(
+                "broken_objective.accuracy",
+                split="training" if key[0] == "train" else "validation", mean=mean,
+                chance=say("broken_objective.chance", classes=classes) if at_chance else "")
             evidence["accuracy_mean"] = mean
-    message += " No trend or overfitting claim is made from it."
+    steps = frame["step"].to_numpy()
+    message = say("broken_objective.constant", label=label, value=shown, points=len(values),
+                  first_step=int(steps[0]), last_step=int(steps[-1]), classes=classes_text,
+                  accuracy=accuracy_text)
     return Finding(FindingKind.BROKEN_OBJECTIVE, Severity.CRITICAL, message, evidence, panel=panel)
 
 

@@ -182,6 +182,22 @@ TEMPLATES: dict[str, str] = {
         "Training ran {epochs} epoch{s}{origin}: a short run, so what its curves show rests "
         "on few passes over the data.",
     "ingest_warning": "While reading the log: {text}{end}",
+    # ---------------------------------------------------------------- broken objective
+    "broken_objective.unbounded_below":
+        "The {label} goes negative and keeps growing in magnitude: from {first} at step "
+        "{first_step} to {last} at step {last_step} ({growth} times larger, {late} times over "
+        "the second half). A loss unbounded below is a broken objective (a sign error, or a "
+        "custom loss with no lower bound), not progress: no trend or overfitting claim is made "
+        "from it.",
+    "broken_objective.constant":
+        "The {label} is exactly {value} at all {points} logged points (steps {first_step} to "
+        "{last_step}): the model learned nothing the loss can measure.{classes}{accuracy} No "
+        "trend or overfitting claim is made from it.",
+    "broken_objective.classes":
+        " {value} is ln({classes}) to the log's precision, the loss of a uniform guess over "
+        "{classes} classes.",
+    "broken_objective.accuracy": " The {split} accuracy averages {mean}{chance}.",
+    "broken_objective.chance": ", chance for {classes} classes",
     # ---------------------------------------------------------------- panels without data
     "no_data.train_loss": "Training loss was not logged in this run.",
     "no_data.val_loss":

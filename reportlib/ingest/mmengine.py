@@ -21,7 +21,8 @@ Names: ``coco/bbox_mAP`` (and 2.x's ``bbox_mAP``) is eval ``map``, AP@[.5:.95]
 and the main evaluation metric; ``bbox_mAP_50`` is ``map50``, ``bbox_mAP_s`` is
 ``map_s``; ``segm_`` metrics get a ``_segm`` suffix; ``AR@100`` is ``ar@100``;
 mmpretrain's ``accuracy/top1`` is ``accuracy`` (``accuracy/top5`` is
-``accuracy_top5``); mmseg's ``mIoU`` is ``miou``.
+``accuracy_top5``); mmseg's ``mIoU``, ``aAcc`` and ``mAcc`` are ``iou``, ``accuracy`` and
+``mean_accuracy`` (see :data:`reportlib.metrics.METRICS`).
 The speed of a validation run (``time``, ``data_time``) is not a model
 metric and is not read; training lines' ``time``, ``data_time`` and ``memory``
 are train curves.
