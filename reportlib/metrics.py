@@ -93,6 +93,8 @@ _POINTS = (0.0, 100.0)
 METRICS: dict[str, MetricInfo] = {m.name: m for m in (
     MetricInfo("loss", "loss", False, role="loss", aliases=("xent", "total_loss")),
     MetricInfo("perplexity", "perplexity", False, loss_derived=True, aliases=("ppl",)),
+    # fairseq's loss without label smoothing: the loss again, never the quality metric.
+    MetricInfo("nll_loss", "NLL loss", False, loss_derived=True),
     MetricInfo("bits_per_token", "bits per token", False, loss_derived=True, aliases=("bpt",)),
     MetricInfo("bits_per_byte", "bits per byte", False, loss_derived=True, aliases=("bpb",)),
     MetricInfo("bits_per_character", "bits per character", False, loss_derived=True,

@@ -27,9 +27,9 @@ DATA = Path(__file__).parent / "data"
          {"train_loss": ("train", "loss"), "val_loss": None, "eval_metric": ("eval", "map")}),
         ("mmengine/generated_mmdet2", "mmengine",
          {"train_loss": ("train", "loss"), "val_loss": None, "eval_metric": ("eval", "map")}),
-        # (which of its eval values is the main metric is the panels' choice: not checked here)
+        # loss, nll_loss and perplexity only: all the loss, so no quality metric
         ("fairseq/issue514_excerpt.log", "fairseq",
-         {"train_loss": ("train", "loss"), "val_loss": ("eval", "loss")}),
+         {"train_loss": ("train", "loss"), "val_loss": ("eval", "loss"), "eval_metric": None}),
         ("fairseq/generated_new_style", "fairseq",
          {"train_loss": ("train", "loss"), "val_loss": ("eval", "loss"),
           "eval_metric": ("eval", "bleu")}),
