@@ -29,11 +29,13 @@ from typing import Any
 
 from reportlib import __version__
 from reportlib.build import NOTEBOOK, report_parameters
-from reportlib.errors import FormatNotRecognisedError, ParameterError, ReportlibError
-from reportlib.ingest import detect_format, load_run
+from reportlib.errors import ParameterError, ReportlibError
+from reportlib.ingest import RunSource, load_source
+from reportlib.ingest.discovery import select_runs
 from reportlib.outputs import COMPARE_FOLDER, safe_name, write_text_atomic
 from reportlib.present.index import IndexRow, index_row, render_index
 from reportlib.present.settings import DEFAULT_SMOOTHING
+from reportlib.provenance import same_parameters
 from reportlib.run import Run
 
 #: Files every report folder holds after a successful build.
@@ -108,79 +110,27 @@ class BatchResult:
         return not self.of("failed")
 
 
-def collect_runs(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list[BatchItem]]:
-    """The runs named by ``paths``, with folders of runs expanded.
+def collect_runs(paths: Sequence[str | os.PathLike[str]]
+                 ) -> tuple[list[RunSource], list[BatchItem]]:
+    """The runs named by ``paths``, as :func:`reportlib.ingest.discovery.select_runs` finds them.
 
-    A folder stands for the runs directly inside it (``reportlib build
-    runs/``) when no log format recognises it, or when a format recognises it
-    only through what lies below it (TensorBoard reads event files in
-    sub-folders) while holding no log file of its own and sub-folders that
-    other formats read as runs of their own. So ``runs/`` holding
-    ``tiny-codegen/`` (a Trainer folder with a ``tb/`` inside) is a folder of
-    runs, while a Trainer folder with ``checkpoint-*/`` sub-folders, or a
-    TensorBoard log dir with one sub-folder per run, stays one run, as its
-    format reads it.
-
-    Any other path that a format recognises is a run. When several paths are
-    given, one that is neither (a README next to run folders, as ``runs/*``
-    gives) is skipped with a reason; a single path, or one that does not
-    exist, stays in the list so that building it reports the error. A run
-    named twice (``runs/ runs/a``) is built once.
+    Every command follows that one rule: folders are searched for runs (a
+    Trainer folder with ``checkpoint-*/`` is one run; ``runs/`` holding run
+    folders is several), runs are named together (unique, told apart by
+    their paths), a given path that holds no run is skipped with a reason when
+    other paths hold runs, and is an error otherwise; a run named twice
+    (``runs/ runs/a``) is built once.
 
     Returns
     -------
-    (runs, skipped): paths to build, in order, and the skipped paths as ``skipped`` items.
+    (runs, others): the runs to build, in order, and ``failed`` items (paths
+    that do not exist, or no run anywhere) then ``skipped`` ones.
     """
-    runs: list[Path] = []
-    skipped: list[BatchItem] = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            runs.append(path)
-            continue
-        found = _format_of(path)
-        inside = _runs_inside(path, found) if path.is_dir() and found != "" else []
-        if inside:
-            runs.extend(inside)
-        elif found is not None or len(paths) == 1:
-            runs.append(path)  # a run, or a lone path whose build reports why it is not one
-        else:
-            what = ("this folder or anything directly inside it" if path.is_dir()
-                    else "this file")
-            skipped.append(BatchItem(path, "skipped", message="not a training run: no log "
-                                     f"format recognises {what}"))
-    unique: dict[Path, Path] = {}
-    for path in runs:
-        unique.setdefault(path.resolve(), path)
-    return list(unique.values()), skipped
-
-
-def _format_of(path: Path) -> str | None:
-    """The format that reads ``path``; None: not recognised; "": unreadable (its build says why)."""
-    try:
-        return detect_format(path)
-    except FormatNotRecognisedError:
-        return None
-    except ReportlibError:
-        return ""
-
-
-def _runs_inside(folder: Path, folder_format: str | None) -> list[Path]:
-    """The runs directly inside ``folder`` if it is a folder of runs (see :func:`collect_runs`)."""
-    try:
-        children = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-    except OSError:
-        return []
-    if folder_format is not None and any(
-            child.is_file() and _format_of(child) for child in children):
-        return []  # the folder holds a log of its own: it is one run
-    formats = {child: _format_of(child) for child in children}
-    inside = [child for child, found in formats.items() if found is not None]
-    if folder_format is None:
-        return inside
-    if any(found not in (None, "", folder_format) for found in formats.values()):
-        return inside
-    return []
+    selection = select_runs(paths)
+    others = [BatchItem(path, "failed", message=error.one_line())
+              for path, error in selection.errors]
+    others += [BatchItem(path, "skipped", message=reason) for path, reason in selection.skipped]
+    return list(selection.runs), others
 
 
 @lru_cache(maxsize=1)
@@ -235,7 +185,7 @@ def stale_reason(run: Run, report_dir: Path, *, parameters: Mapping[str, Any],
     if provenance.get("reportlib_version") != __version__:
         return (f"it was made by reportlib {provenance.get('reportlib_version')}, "
                 f"this is {__version__}")
-    if provenance.get("parameters") != dict(parameters):
+    if not same_parameters(provenance.get("parameters") or {}, parameters):
         return "it was made with other parameters"
     if provenance.get("input_files") != _relative_inputs(run):
         return "the run's set of input files changed"
@@ -248,14 +198,16 @@ def stale_reason(run: Run, report_dir: Path, *, parameters: Mapping[str, Any],
     return None
 
 
-def _build_one(path: Path, out_dir: Path, smoothing: float, pdf: bool,
+def _build_one(source: RunSource, out_dir: Path, smoothing: float, pdf: bool,
                whitespace: bool = False) -> BatchItem:
     """Build one report and describe the outcome (runs in a worker process)."""
     from reportlib.build import build_report
 
+    path = source.path
     started = time.perf_counter()
     try:
-        result = build_report(path, out_dir, smoothing=smoothing, pdf=pdf, whitespace=whitespace)
+        result = build_report(path, out_dir, smoothing=smoothing, pdf=pdf, whitespace=whitespace,
+                              name=source.name)
     except ReportlibError as error:
         return BatchItem(path, "failed", message=error.one_line(),
                          seconds=time.perf_counter() - started)
@@ -334,22 +286,22 @@ def build_batch(
     out_dir = Path(out_dir)
     notify = on_item or (lambda item: None)
 
-    runs, skipped = collect_runs(paths)
+    runs, others = collect_runs(paths)
     outcome: dict[int, BatchItem] = {}
-    todo: list[tuple[int, Path]] = []
+    todo: list[tuple[int, RunSource]] = []
     planned: dict[int, BatchItem] = {}  # name and report folder of each run to build
     owners: dict[str, Path] = {}
-    for number, path in enumerate(runs):
-        item = _plan(path, out_dir, owners, smoothing=smoothing, whitespace=whitespace, pdf=pdf,
+    for item in others:
+        notify(item)
+    for number, source in enumerate(runs):
+        item = _plan(source, out_dir, owners, smoothing=smoothing, whitespace=whitespace, pdf=pdf,
                      force=force)
         if item.status == "built":
-            todo.append((number, path))
+            todo.append((number, source))
             planned[number] = item
         else:
             outcome[number] = item
             notify(item)
-    for item in skipped:
-        notify(item)
 
     bar = tqdm(total=len(todo), unit="run", file=sys.stderr, desc="building",
                disable=(None if progress is None else not progress), leave=False)
@@ -365,8 +317,8 @@ def build_batch(
     workers = min(jobs, len(todo))
     try:
         if workers <= 1:
-            for number, path in todo:
-                finished(number, _build_one(path, out_dir, smoothing, chromium is not None,
+            for number, source in todo:
+                finished(number, _build_one(source, out_dir, smoothing, chromium is not None,
                                             whitespace))
         else:
             _run_pool(todo, workers, out_dir, smoothing, chromium is not None, finished,
@@ -374,24 +326,27 @@ def build_batch(
     finally:
         bar.close()
 
-    items = [outcome[n] for n in range(len(runs))] + skipped
-    failures = {(item.report_dir.name if item.report_dir else item.path.name): item.message
-                for item in items if item.status == "failed"}
+    failed_paths = [item for item in others if item.status == "failed"]
+    items = failed_paths + [outcome[n] for n in range(len(runs))] + [
+        item for item in others if item.status != "failed"]
+    failures = {(item.report_dir.name if item.report_dir else item.name or item.path.name):
+                item.message for item in items if item.status == "failed"}
     index = write_index(out_dir, failures=failures) if out_dir.is_dir() else None
     counts = {status: sum(item.status == status for item in items) for status in STATUSES}
     return BatchResult(tuple(items), index, time.perf_counter() - started, jobs=jobs,
                        counts=counts)
 
 
-def _plan(path: Path, out_dir: Path, owners: dict[str, Path], *, smoothing: float,
+def _plan(source: RunSource, out_dir: Path, owners: dict[str, Path], *, smoothing: float,
           whitespace: bool, pdf: bool, force: bool) -> BatchItem:
-    """The plan for ``path``: an item that is failed, up to date, or ``built`` (meaning: to build).
+    """The plan for a run: an item that is failed, up to date, or ``built`` (meaning: to build).
     """
+    path = source.path
     try:
-        run = load_run(path)
+        run = load_source(source)
         folder = safe_name(run.name)
     except ReportlibError as error:
-        return BatchItem(path, "failed", message=error.one_line())
+        return BatchItem(path, "failed", name=source.name, message=error.one_line())
     target = out_dir.resolve() / folder
     if folder in owners:
         return BatchItem(path, "failed", name=run.name,
@@ -409,8 +364,9 @@ def _plan(path: Path, out_dir: Path, owners: dict[str, Path], *, smoothing: floa
     return to_build
 
 
-def _input_bytes(path: Path) -> int:
+def _input_bytes(source: RunSource) -> int:
     """Total size of a run's folder (or log file): a cheap guess at how long it takes to build."""
+    path = source.path
     try:
         if path.is_file():
             return path.stat().st_size
@@ -419,7 +375,7 @@ def _input_bytes(path: Path) -> int:
         return 0
 
 
-def _run_pool(todo: list[tuple[int, Path]], workers: int, out_dir: Path, smoothing: float,
+def _run_pool(todo: list[tuple[int, RunSource]], workers: int, out_dir: Path, smoothing: float,
               pdf: bool, finished: Callable[[int, BatchItem], None], *,
               whitespace: bool = False) -> None:
     import multiprocessing
@@ -431,19 +387,20 @@ def _run_pool(todo: list[tuple[int, Path]], workers: int, out_dir: Path, smoothi
     # worker sits idle at the end while another finishes a long build.
     ordered = sorted(todo, key=lambda item: -_input_bytes(item[1]))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future[BatchItem], tuple[int, Path]] = {
-            pool.submit(_build_one, path, out_dir, smoothing, pdf, whitespace): (number, path)
-            for number, path in ordered
+        pending: dict[Future[BatchItem], tuple[int, RunSource]] = {
+            pool.submit(_build_one, source, out_dir, smoothing, pdf, whitespace): (number, source)
+            for number, source in ordered
         }
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    number, path = pending.pop(future)
+                    number, source = pending.pop(future)
                     error = future.exception()
                     if error is None:
                         finished(number, future.result())
                     else:  # the worker itself died (killed, out of memory)
+                        path = source.path
                         finished(number, BatchItem(path, "failed",
                                                    message=f"{path}: the build process died "
                                                    f"({type(error).__name__}: {error})"))

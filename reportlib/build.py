@@ -27,6 +27,7 @@ from typing import Any
 
 from reportlib.analysis import RunAnalysis
 from reportlib.errors import BuildError, DependencyMissingError, InputError
+from reportlib.ingest import load_run
 from reportlib.outputs import report_dir, temp_sibling, write_text_atomic
 from reportlib.pipeline import RunResult, analyze, save_result
 from reportlib.present.markdown import render_markdown
@@ -121,6 +122,7 @@ def build_report(
     cell_timeout: int = DEFAULT_CELL_TIMEOUT,
     pdf: bool = False,
     whitespace: bool = False,
+    name: str | None = None,
 ) -> BuildResult:
     """Build the report of one run into ``out_dir/<run name>/``.
 
@@ -141,6 +143,9 @@ def build_report(
     whitespace:
         Score chrF with whitespace counted (sacrebleu ignores it by default,
         which makes indentation changes invisible).
+    name:
+        The run's name (a batch passes the names discovery made unique); None:
+        the name :func:`reportlib.load_run` gives it.
 
     Returns
     -------
@@ -159,7 +164,8 @@ def build_report(
     params = report_parameters(Path(run_dir), smoothing=smoothing, whitespace=whitespace)
     # The one pipeline, once per build (and before any output exists, so a run that
     # cannot be read fails fast); the notebook reads this result instead of redoing it.
-    result = analyze(run_dir, whitespace=whitespace)
+    result = analyze(run_dir if name is None else load_run(run_dir, name=name),
+                     whitespace=whitespace)
     run = result.run
     chromium = None
     if pdf:

@@ -169,15 +169,17 @@ def check(runs: tuple[Path, ...], fail_on: str) -> None:
     finding triggered or a run cannot be read.
     """
     from reportlib.check import DEFAULT_FAIL_ON, check_run, parse_fail_on
+    from reportlib.ingest import load_source
 
     try:
         names = parse_fail_on(DEFAULT_FAIL_ON if fail_on is None else fail_on)
     except ReportlibError as error:
         _fail(error)
-    failed = False
-    for path in runs:
+    selection = _select(runs)
+    failed = bool(selection.errors)
+    for source in selection.runs:
         try:
-            result = check_run(path, names)
+            result = check_run(load_source(source), names)
         except ReportlibError as error:
             click.echo(f"reportlib: error: {error.one_line()}", err=True)
             failed = True
@@ -194,28 +196,53 @@ def check(runs: tuple[Path, ...], fail_on: str) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True,
-              help="Print summary.json's content instead of prose.")
+              help="Print summary.json's content instead of prose (one JSON object per "
+              "line when there are several runs).")
 @_whitespace_option
-def summary(path: Path, as_json: bool, whitespace: bool) -> None:
-    """Analyse a run and print its findings, without building a notebook.
+def summary(paths: tuple[Path, ...], as_json: bool, whitespace: bool) -> None:
+    """Analyse each run found and print its findings, without building a notebook.
 
     The analysis is the report's own (predictions scored when present): --json
     prints what the report's summary.json holds, less the build's provenance.
     """
+    from reportlib.ingest import load_source
     from reportlib.pipeline import analyze
     from reportlib.present.narrative import render_narrative
     from reportlib.summary import summary_json
 
-    try:
-        result = analyze(path, whitespace=whitespace)
-    except ReportlibError as error:
-        _fail(error)
-    if as_json:
-        click.echo(summary_json(result.run, result.analysis), nl=False)
-    else:
-        click.echo(render_narrative(result.analysis))
+    selection = _select(paths)
+    failed = bool(selection.errors)
+    several = len(selection.runs) > 1
+    for source in selection.runs:
+        try:
+            result = analyze(load_source(source), whitespace=whitespace)
+        except ReportlibError as error:
+            click.echo(f"reportlib: error: {error.one_line()}", err=True)
+            failed = True
+            continue
+        if as_json:  # several: JSON lines, one object per run
+            click.echo(summary_json(result.run, result.analysis,
+                                    indent=None if several else 2), nl=False)
+        else:
+            if several:
+                click.echo(f"# {result.name}\n")
+            click.echo(render_narrative(result.analysis) + ("\n" if several else ""))
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _select(paths: tuple[Path, ...]) -> Any:
+    """The runs of ``paths`` as every command sees them; prints errors and skipped paths."""
+    from reportlib.ingest.discovery import select_runs
+
+    selection = select_runs(paths)
+    for _, error in selection.errors:
+        click.echo(f"reportlib: error: {error.one_line()}", err=True)
+    for path, reason in selection.skipped:
+        click.echo(f"reportlib: skipped {path}: {reason}", err=True)
+    return selection
 
 
 @main.command()

@@ -26,10 +26,11 @@ from reportlib.analysis import RunAnalysis
 from reportlib.analysis.compare import RunComparison, compare_runs
 from reportlib.build import DEFAULT_CELL_TIMEOUT, execute_notebook, export_html
 from reportlib.errors import ParameterError
+from reportlib.ingest.discovery import load_runs
 from reportlib.outputs import COMPARE_FOLDER, report_dir, write_text_atomic
 from reportlib.pipeline import analyze
 from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
-from reportlib.provenance import signature
+from reportlib.provenance import portable_parameters, signature
 from reportlib.run import Run
 from reportlib.summary import json_safe
 
@@ -68,7 +69,8 @@ def load_comparison(run_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     Parameters
     ----------
     run_dirs:
-        Two or more run folders or log files.
+        Run folders, log files or folders of runs: every run that
+        :func:`reportlib.ingest.discovery.select_runs` finds (two or more).
 
     Returns
     -------
@@ -77,16 +79,19 @@ def load_comparison(run_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     Raises
     ------
     reportlib.errors.ParameterError
-        Fewer than two runs, or two with the same name.
+        Fewer than two runs found, or two with the same name.
     reportlib.errors.InputError
         A run cannot be read.
     reportlib.errors.PredictionsError
         A run's prediction files cannot be scored (its report would fail the same way).
     """
-    if isinstance(run_dirs, (str, os.PathLike)) or len(run_dirs) < 2:
-        raise ParameterError("comparing needs at least two runs",
-                             hint="give two or more run folders, as a list")
-    results = tuple(analyze(path) for path in run_dirs)
+    if isinstance(run_dirs, (str, os.PathLike)):
+        run_dirs = [run_dirs]  # a folder of runs compares every run found in it
+    # discovery: the runs and names every command sees, then the one pipeline for each
+    results = tuple(analyze(run) for run in load_runs(run_dirs))
+    if len(results) < 2:
+        raise ParameterError(f"comparing needs at least two runs; found {len(results)}",
+                             hint="give two or more run folders, or a folder holding several")
     runs = tuple(result.run for result in results)
     analyses = tuple(result.analysis for result in results)
     scores: dict[str, Any] = {result.name: result.scores for result in results}
@@ -107,7 +112,7 @@ def comparison_json(comparison: Comparison, parameters: dict[str, Any]) -> str:
     """``comparison.json``: the comparison's numbers and each run's provenance."""
     data = {
         "reportlib_version": __version__,
-        "parameters": parameters,
+        "parameters": portable_parameters(parameters),
         "comparison": dataclasses.asdict(comparison.result),
         "notes": list(comparison.notes),
         "runs": [signature(run, {"run_dir": str(Path(run.path).resolve())})

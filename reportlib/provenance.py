@@ -2,19 +2,73 @@
 
 Like sacrebleu's signature, the footer of every report carries this so two
 reports can be compared knowing they came from the same inputs and settings.
+
+Shared outputs never hold the builder's absolute paths (a home or temp folder
+says nothing to a reader and changes when the project moves):
+:func:`portable_path` writes a path relative to the working folder, or just
+its name when it lies outside; input files are named relative to the run folder.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from reportlib import __version__
 
 #: Bytes read at a time while hashing (inputs can be large event files).
 _CHUNK = 1 << 20
+
+#: Report parameters that hold a path, or a list of paths: written with :func:`portable_path`.
+PATH_PARAMETERS = ("run_dir", "run_dirs")
+
+
+def portable_path(path: str | os.PathLike[str], *, base: Path | None = None) -> str:
+    """``path`` as shared outputs show it: POSIX-style, relative to ``base``
+    (default: the working folder) when it lies inside, else its name alone.
+
+    Never absolute, so that a report says the same wherever it was built.
+    """
+    given = Path(path)
+    base = Path.cwd() if base is None else Path(base)
+    try:
+        absolute = given if given.is_absolute() else base / given
+        relative = Path(os.path.normpath(absolute)).relative_to(os.path.normpath(base.absolute()))
+    except ValueError:
+        return Path(os.path.normpath(given.absolute())).name or given.as_posix()
+    return relative.as_posix()
+
+
+def portable_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """``parameters`` with every path parameter (:data:`PATH_PARAMETERS`) made portable."""
+    def portable(value: Any) -> Any:
+        if isinstance(value, (str, os.PathLike)):
+            return portable_path(value)
+        if isinstance(value, (list, tuple)):
+            return [portable(item) for item in value]
+        return value
+
+    return {key: portable(value) if key in PATH_PARAMETERS else value
+            for key, value in parameters.items()}
+
+
+def same_parameters(recorded: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:
+    """Whether a report recorded with ``recorded`` was made with ``parameters``.
+
+    Path parameters compare by their last name only: the folder a report was
+    built from may have moved, or the command may run from elsewhere, and the
+    report is still up to date (its input files' names and times say whether
+    the run changed).
+    """
+    def key(values: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: PurePosixPath(str(value).replace("\\", "/")).name
+                if name in PATH_PARAMETERS and isinstance(value, (str, os.PathLike)) else value
+                for name, value in values.items()}
+
+    return key(recorded) == key(portable_parameters(parameters))
 
 
 def input_digest(paths: Iterable[Path], *, root: Path | None = None) -> str:
@@ -42,7 +96,7 @@ def signature(run: Any, parameters: Mapping[str, Any]) -> dict[str, Any]:
     files = [Path(p) for p in run.input_files]
     return {
         "reportlib_version": __version__,
-        "parameters": dict(parameters),
+        "parameters": portable_parameters(parameters),
         "input_sha256": input_digest(files, root=root),
         "input_files": sorted(
             str(p.relative_to(root)) if p.is_relative_to(root) else p.name for p in files

@@ -7,7 +7,9 @@ shape (schema version 2) is::
       "schema_version": 2,
       "reportlib_version": "0.1.0",
       "run": {"name": str, "path": str, "format": str, "title": str | null,
-              "meta": {...}},                  # run-level facts from the log and run.yaml
+              "meta": {...}},                  # run-level facts from the log and run.yaml;
+                                               # path relative to the working folder, or
+                                               # the run's own name: never absolute
       "panels": {"train_loss": {"split": "train", "metric": "loss"} | null,
                  "val_loss": {...} | null, "eval_metric": {...} | null},
       "eval_metric": {"metric": "chrf", "name": "chrF"} | null,
@@ -74,6 +76,7 @@ from reportlib import __version__
 from reportlib.analysis import CURVE_PANELS, RunAnalysis, Severity
 from reportlib.errors import ParameterError
 from reportlib.outputs import valid_unicode
+from reportlib.provenance import portable_path
 from reportlib.run import Run
 
 SCHEMA_VERSION = 2
@@ -166,7 +169,7 @@ def build_summary(run: Run, analysis: RunAnalysis, *, extra: Mapping[str, Any] |
         "reportlib_version": __version__,
         "run": {
             "name": run.name,
-            "path": str(run.path),
+            "path": portable_path(run.path),
             "format": run.format,
             "title": None if title is None else str(title),
             "meta": dict(run.meta),
@@ -198,7 +201,7 @@ def build_summary(run: Run, analysis: RunAnalysis, *, extra: Mapping[str, Any] |
 
 
 def summary_json(run: Run, analysis: RunAnalysis, *, extra: Mapping[str, Any] | None = None,
-                 indent: int = 2) -> str:
+                 indent: int | None = 2) -> str:
     """``summary.json``'s text: :func:`build_summary` as indented JSON, with a final newline.
 
     Raises

@@ -19,6 +19,27 @@ CHROMIUM_ARGS = [
 ]
 
 
+def run_yaml_title(folder: Path) -> str:
+    """The title in a run folder's run.yaml: the name reportlib gives the run (issue 12)."""
+    import yaml
+
+    return yaml.safe_load((folder / "run.yaml").read_text(encoding="utf-8"))["title"]
+
+
+def report_folder(folder: Path) -> str:
+    """The report folder's name of the run in ``folder`` (its run.yaml title, made safe)."""
+    from reportlib.outputs import safe_name
+
+    return safe_name(run_yaml_title(folder))
+
+
+#: The example runs' names and report folders: their run.yaml titles name them.
+EXAMPLE_NAME = run_yaml_title(RUNS / "tiny-codegen")
+OVERFIT_NAME = run_yaml_title(RUNS / "tiny-codegen-overfit")
+EXAMPLE_DIR = report_folder(RUNS / "tiny-codegen")
+OVERFIT_DIR = report_folder(RUNS / "tiny-codegen-overfit")
+
+
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
     """Content hash and mtime of every file under ``folder`` (to prove it was only read)."""
     state = {}

@@ -17,7 +17,7 @@ from reportlib.cli import main
 from reportlib.errors import DependencyMissingError, ParameterError
 from reportlib.ingest import load_run
 from reportlib.pipeline import analyze
-from tests.conftest import snapshot
+from tests.conftest import EXAMPLE_DIR, EXAMPLE_NAME, OVERFIT_DIR, snapshot
 
 #: A time well before the test (inputs) and the one outputs get, in ns.
 PAST_NS = 1_600_000_000 * 10**9
@@ -39,22 +39,25 @@ def runs_folder(example_run, overfit_run, tmp_path):
 # -- which paths are runs ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(
-    ("given", "runs", "skipped"),
+    ("given", "runs", "skipped", "failed"),
     [
-        (["."], ["tiny-codegen", "tiny-codegen-overfit"], []),               # a folder of runs
-        (["tiny-codegen"], ["tiny-codegen"], []),
-        (["README.md", "tiny-codegen", "empty"], ["tiny-codegen"], ["README.md", "empty"]),
-        (["README.md"], ["README.md"], []),    # alone, it is built and reports its error
-        (["missing", "tiny-codegen"], ["missing", "tiny-codegen"], []),  # missing: an error
-        (["empty"], ["empty"], []),
-        (["tiny-codegen", ".", "./tiny-codegen"], ["tiny-codegen", "tiny-codegen-overfit"], []),
+        (["."], ["tiny-codegen", "tiny-codegen-overfit"], [], []),               # a folder of runs
+        (["tiny-codegen"], ["tiny-codegen"], [], []),
+        (["README.md", "tiny-codegen", "empty"], ["tiny-codegen"], ["README.md", "empty"], []),
+        (["README.md"], [], [], ["README.md"]),    # alone, it is an error that says why
+        (["missing", "tiny-codegen"], ["tiny-codegen"], [], ["missing"]),  # missing: an error
+        (["empty"], [], [], ["empty"]),
+        (["tiny-codegen", ".", "./tiny-codegen"], ["tiny-codegen", "tiny-codegen-overfit"], [],
+         []),
     ],
 )
-def test_collect_runs(runs_folder, given, runs, skipped):
-    found, skips = batch.collect_runs([runs_folder / g for g in given])
-    assert [p.name for p in found] == runs
+def test_collect_runs(runs_folder, given, runs, skipped, failed):
+    found, others = batch.collect_runs([runs_folder / g for g in given])
+    assert [source.path.name for source in found] == runs
+    skips = [item for item in others if item.status == "skipped"]
     assert [item.path.name for item in skips] == skipped
-    assert all(item.status == "skipped" and "not a training run" in item.message for item in skips)
+    assert [item.path.name for item in others if item.status == "failed"] == failed
+    assert all("not a training run" in item.message for item in skips)
 
 
 def test_a_trainer_folder_with_checkpoints_stays_one_run(example_run, tmp_path):
@@ -64,7 +67,7 @@ def test_a_trainer_folder_with_checkpoints_stays_one_run(example_run, tmp_path):
         shutil.copy(example_run / "trainer_state.json", folder / f"checkpoint-{step}")
     (folder / "config.json").write_text("{}", encoding="utf-8")
     found, skips = batch.collect_runs([folder])
-    assert found == [folder] and skips == []
+    assert [source.path for source in found] == [folder] and skips == []
 
 
 # -- when is a report up to date --------------------------------------------------------------
@@ -77,7 +80,7 @@ def fake_report(example_run, tmp_path, monkeypatch):
     shutil.copytree(example_run, run_dir)
     for path in run_dir.rglob("*"):
         os.utime(path, ns=(PAST_NS, PAST_NS))
-    report = tmp_path / "reports" / "run"
+    report = tmp_path / "reports" / EXAMPLE_DIR  # the run is named by its run.yaml title
     report.mkdir(parents=True)
     run = load_run(run_dir)
     params = report_parameters(run_dir, smoothing=0.6)
@@ -156,9 +159,9 @@ def fake_builds(monkeypatch):
     """Replace the build itself with a stub that records which runs it was asked to build."""
     calls = []
 
-    def fake(path, out_dir, smoothing, pdf, whitespace=False):
-        calls.append(Path(path).name)
-        return batch.BatchItem(Path(path), "built", seconds=0.0)
+    def fake(source, out_dir, smoothing, pdf, whitespace=False):
+        calls.append(source.path.name)
+        return batch.BatchItem(source.path, "built", seconds=0.0)
 
     monkeypatch.setattr(batch, "_build_one", fake)
     return calls
@@ -176,14 +179,16 @@ def test_force_rebuilds_and_up_to_date_is_skipped(fake_report, fake_builds, monk
 
 
 def test_runs_with_the_same_name_do_not_overwrite_each_other(example_run, tmp_path, fake_builds):
+    """Two copies of one run (same title, same folder name) are told apart by their paths."""
     for parent in ("a", "b"):
         shutil.copytree(example_run, tmp_path / parent / "same")
     result = batch.build_batch([tmp_path / "a" / "same", tmp_path / "b" / "same"],
                                tmp_path / "out", jobs=1, progress=False)
-    statuses = [i.status for i in result.items]
-    assert statuses == ["built", "failed"] and fake_builds == ["same"]
-    assert "is also the one of" in result.items[1].message
-    assert not result.ok
+    assert [(i.status, i.name) for i in result.items] == [("built", "a/same"),
+                                                          ("built", "b/same")]
+    assert fake_builds == ["same", "same"]
+    assert [i.report_dir.name for i in result.items] == ["a_same", "b_same"]
+    assert result.ok
 
 
 def test_items_are_reported_as_they_come(runs_folder, fake_builds, tmp_path):
@@ -236,7 +241,7 @@ def test_batch_builds_in_parallel_and_continues_past_a_bad_run(built_batch):
     assert "\n" not in by_name["broken-run"].message
     assert by_name["README.md"].status == "skipped"
     assert result.jobs == 2 and not result.ok
-    for name in ("tiny-codegen", "tiny-codegen-overfit"):
+    for name in (EXAMPLE_DIR, OVERFIT_DIR):
         for file in batch.REPORT_FILES:
             assert (reports / name / file).is_file(), (name, file)
         assert not list((reports / name).glob(".*"))  # no temporary files left
@@ -253,8 +258,8 @@ def test_index_lists_built_and_failed_runs(built_batch):
     result, _, reports, _ = built_batch
     assert result.index == reports / "index.html"
     page = result.index.read_text(encoding="utf-8")
-    assert 'href="tiny-codegen/report.html"' in page
-    assert 'href="tiny-codegen-overfit/report.html"' in page
+    assert f'href="{EXAMPLE_DIR}/report.html"' in page
+    assert f'href="{OVERFIT_DIR}/report.html"' in page
     assert "broken-run" in page and "build failed" in page
     assert "README" not in page
 
@@ -262,7 +267,7 @@ def test_index_lists_built_and_failed_runs(built_batch):
 @pytest.mark.slow
 def test_second_batch_is_up_to_date_and_fast(built_batch):
     result, runs, reports, _ = built_batch
-    html = reports / "tiny-codegen" / "report.html"
+    html = reports / EXAMPLE_DIR / "report.html"
     before = html.stat().st_mtime_ns
     started = time.perf_counter()
     again = batch.build_batch(sorted(runs.iterdir()), reports, jobs=2, progress=False)
@@ -279,7 +284,7 @@ def test_cli_batch_summarises_and_exits_non_zero(built_batch):
     _, runs, reports, _ = built_batch
     result = CliRunner().invoke(main, ["build", str(runs), "-o", str(reports), "-j", "2"])
     assert result.exit_code == 1
-    assert "up to date tiny-codegen:" in result.stdout
+    assert f"up to date {EXAMPLE_NAME}:" in result.stdout
     assert f"index: {reports / 'index.html'}" in result.stdout
     assert "0 built, 2 up to date, 1 failed" in result.stdout
     errors = result.stderr.strip().splitlines()

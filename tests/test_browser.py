@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from tests.conftest import EXAMPLE_DIR, OVERFIT_DIR, OVERFIT_NAME
+
 pytestmark = pytest.mark.slow
 
 
@@ -78,7 +80,7 @@ def test_index_sorts_when_a_header_is_clicked(browser, index, key, numeric):
 def test_index_sort_puts_the_lowest_validation_loss_first(browser, index, built_batch):
     _, _, reports, _ = built_batch
     lowest = {}
-    for folder in ("tiny-codegen", "tiny-codegen-overfit"):
+    for folder in (EXAMPLE_DIR, OVERFIT_DIR):
         summary = json.loads((reports / folder / "summary.json").read_text(encoding="utf-8"))
         val = next(c for c in summary["curves"] if (c["split"], c["metric"]) == ("eval", "loss"))
         lowest[summary["run"]["name"]] = val["best"]
@@ -110,12 +112,12 @@ def test_index_links_resolve_to_reports_that_open_offline(browser, index):
 
 def test_clicking_a_link_opens_the_report(browser, index):
     page, _, _ = _open(browser, index)
-    page.locator("#runs a", has_text="tiny-codegen-overfit").click()
+    page.locator("#runs a", has_text=OVERFIT_NAME).click()
     page.wait_for_load_state("load")
     url, title = page.url, page.title()
     page.close()
-    assert url.endswith("/tiny-codegen-overfit/report.html")
-    assert title == "Training report: tiny-codegen-overfit"
+    assert url.endswith(f"/{OVERFIT_DIR}/report.html")
+    assert title == f"Training report: {OVERFIT_NAME}"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from reportlib import build
 from reportlib.errors import BuildError, InputError, ParameterError
-from tests.conftest import snapshot
+from tests.conftest import EXAMPLE_DIR, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ def test_build_writes_report_files(built_report):
     assert result.html.name == "report.html" and result.html.stat().st_size > 10_000
     assert result.notebook.name == "report.ipynb"
     assert result.summary.name == "summary.json"
-    assert result.report_dir.name == "tiny-codegen"
+    assert result.report_dir.name == EXAMPLE_DIR  # named by its run.yaml title
     leftovers = [p.name for p in result.report_dir.iterdir() if p.name.startswith(".")]
     assert leftovers == [], "temporary files were left behind"
     assert not (result.report_dir / "report.failed.ipynb").exists()
@@ -110,15 +110,15 @@ def test_failing_notebook_is_kept_and_named(example_run, tmp_path, monkeypatch):
     nbformat.write(nb, str(broken))
     monkeypatch.setattr(build, "NOTEBOOK", broken)
     out = tmp_path / "reports"
-    previous = out / "tiny-codegen" / "report.html"
+    previous = out / EXAMPLE_DIR / "report.html"
     previous.parent.mkdir(parents=True)
     previous.write_text("previous report")
     with pytest.raises(BuildError, match=r"report\.failed\.ipynb.*RuntimeError: boom in a cell"):
         build.build_report(example_run, out)
-    failed = out / "tiny-codegen" / "report.failed.ipynb"
+    failed = out / EXAMPLE_DIR / "report.failed.ipynb"
     assert failed.is_file()
     assert previous.read_text() == "previous report"
-    assert not (out / "tiny-codegen" / "report.ipynb").exists()
+    assert not (out / EXAMPLE_DIR / "report.ipynb").exists()
 
 
 def test_html_exporter_has_no_cdn_scripts(tmp_path):

@@ -12,6 +12,7 @@ from reportlib.analysis import Finding, FindingKind, Severity
 from reportlib.check import check_run, parse_fail_on, triggers
 from reportlib.cli import main
 from reportlib.errors import InputError, ParameterError
+from tests.conftest import EXAMPLE_NAME, OVERFIT_NAME, run_yaml_title
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def test_lines_are_one_per_finding_and_single_line(overfit_run):
     result = check_run(overfit_run, "warning")
     for line, finding in zip(result.lines(), result.triggered, strict=True):
         assert "\n" not in line
-        assert line.startswith(f"tiny-codegen-overfit: {finding.kind.value} "
+        assert line.startswith(f"{OVERFIT_NAME}: {finding.kind.value} "
                                f"({finding.severity.value}): ")
 
 
@@ -118,19 +119,20 @@ def test_cli(request, which, args, exit_code, stderr_lines):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == stderr_lines
     if exit_code == 0:
-        assert result.stdout.startswith(f"ok {path.name}: no overfitting, non_finite finding")
+        assert result.stdout.startswith(f"ok {run_yaml_title(path)}: no overfitting, "
+                                        "non_finite finding")
     elif "bogus" in args:
         assert lines[0].startswith("reportlib: error: fail_on: unknown")
     else:
-        assert lines[0].startswith(f"reportlib: check failed: {path.name}: ")
+        assert lines[0].startswith(f"reportlib: check failed: {run_yaml_title(path)}: ")
 
 
 def test_cli_checks_every_run_and_fails_if_any_does(example_run, overfit_run, tmp_path):
     result = CliRunner().invoke(main, ["check", str(example_run), str(tmp_path / "missing"),
                                        str(overfit_run), "--fail-on", "overfitting"])
     assert result.exit_code == 1
-    assert result.stdout.startswith("ok tiny-codegen:")
+    assert result.stdout.startswith(f"ok {EXAMPLE_NAME}:")
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 2
     assert "no such file or folder" in errors[0]
-    assert errors[1].startswith("reportlib: check failed: tiny-codegen-overfit: overfitting")
+    assert errors[1].startswith(f"reportlib: check failed: {OVERFIT_NAME}: overfitting")

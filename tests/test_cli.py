@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from reportlib import __version__
 from reportlib.cli import main
+from tests.conftest import EXAMPLE_DIR, EXAMPLE_NAME
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def test_summary_json_is_the_contract(cli, example_run):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["reportlib_version"] == __version__
-    assert summary["run"]["name"] == "tiny-codegen"
+    assert summary["run"]["name"] == EXAMPLE_NAME
     assert summary["run"]["format"] == "hf_trainer"
     assert {"split", "metric", "points", "first", "last", "best", "best_step", "best_epoch",
             "trend"} <= set(summary["curves"][0])
@@ -73,8 +74,8 @@ def test_build_continues_past_a_bad_run(cli, example_run, tmp_path):
     args = ["build", str(tmp_path / "missing"), str(example_run), "-o", str(out)]
     result = cli.invoke(main, args)
     assert result.exit_code == 1
-    assert (out / "tiny-codegen" / "report.html").is_file()
-    assert "built tiny-codegen" in result.stdout
+    assert (out / EXAMPLE_DIR / "report.html").is_file()
+    assert f"built {EXAMPLE_NAME}" in result.stdout
     assert "1 of 2 run(s) failed" in result.stderr
 
 

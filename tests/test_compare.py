@@ -18,7 +18,9 @@ from reportlib.cli import main
 from reportlib.compare import build_comparison, comparison_name, load_comparison
 from reportlib.errors import InputError, ParameterError
 from reportlib.ingest import load_run
+from reportlib.outputs import safe_name
 from reportlib.present import compare as view
+from tests.conftest import EXAMPLE_NAME, OVERFIT_NAME, run_yaml_title
 
 matplotlib.use("Agg")
 
@@ -53,8 +55,11 @@ def scored(example_run, overfit_run, cache):
 
 
 def test_best_runs_are_those_the_logs_say(scored, example_run, overfit_run):
-    lowest = {p.name: min(v for _, v in _log(p, "eval_loss")) for p in (example_run, overfit_run)}
-    highest = {p.name: max(v for _, v in _log(p, "eval_chrf")) for p in (example_run, overfit_run)}
+    # the runs are named by their run.yaml titles
+    lowest = {run_yaml_title(p): min(v for _, v in _log(p, "eval_loss"))
+              for p in (example_run, overfit_run)}
+    highest = {run_yaml_title(p): max(v for _, v in _log(p, "eval_chrf"))
+               for p in (example_run, overfit_run)}
     result = scored.result
     assert result.best_by_val_loss == min(lowest, key=lowest.get)
     assert result.best_by_metric == max(highest, key=highest.get)
@@ -129,7 +134,8 @@ def test_different_references_are_not_ranked(example_run, overfit_run, tmp_path,
     ("paths", "error", "message"),
     [
         (["example_run"], ParameterError, "at least two runs"),
-        (["example_run", "example_run"], ParameterError, "same name: tiny-codegen"),
+        # the same run twice is one run (discovery lists it once)
+        (["example_run", "example_run"], ParameterError, "at least two runs; found 1"),
         (["example_run", "missing"], InputError, "no such file or folder"),
     ],
 )
@@ -141,7 +147,7 @@ def test_bad_comparisons_are_refused(request, tmp_path, cache, paths, error, mes
 
 
 def test_unknown_entry_is_refused(scored):
-    with pytest.raises(ParameterError, match="no run named 'nope'.*tiny-codegen"):
+    with pytest.raises(ParameterError, match="no run named 'nope'.*" + re.escape(EXAMPLE_NAME)):
         scored.result.entry("nope")
 
 
@@ -213,11 +219,11 @@ def built_comparison(example_run, overfit_run, tmp_path_factory, cache):
 def test_cli_compare_builds_a_self_contained_page(built_comparison):
     result, out = built_comparison
     assert result.exit_code == 0, result.output
-    folder = out / "compare" / "tiny-codegen_vs_tiny-codegen-overfit"
-    assert f"built comparison tiny-codegen_vs_tiny-codegen-overfit: {folder / 'compare.html'}" \
-        in result.stdout
-    assert "best by validation loss: tiny-codegen\n" in result.stdout
-    assert "best by chrF: tiny-codegen-overfit\n" in result.stdout
+    name = comparison_name([EXAMPLE_NAME, OVERFIT_NAME])
+    folder = out / "compare" / safe_name(name)
+    assert f"built comparison {name}: {folder / 'compare.html'}" in result.stdout
+    assert f"best by validation loss: {EXAMPLE_NAME}\n" in result.stdout
+    assert f"best by chrF: {OVERFIT_NAME}\n" in result.stdout
     # Each gap says whether it counts, and by which test.
     gaps = [line for line in result.stdout.splitlines() if line.startswith("  ")]
     assert len(gaps) == 2 and all("noise" in line for line in gaps)
@@ -227,7 +233,7 @@ def test_cli_compare_builds_a_self_contained_page(built_comparison):
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 1
     assert "Which run is best" in html and "paired bootstrap test" in html
     data = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
-    assert data["comparison"]["best_by_metric"] == "tiny-codegen-overfit"
+    assert data["comparison"]["best_by_metric"] == OVERFIT_NAME
     assert len(data["runs"]) == 2 and all("input_sha256" in r for r in data["runs"])
 
 

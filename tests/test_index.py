@@ -14,6 +14,7 @@ from reportlib.formatting import format_number
 from reportlib.ingest import load_run
 from reportlib.present.index import IndexRow, index_row, render_index
 from reportlib.summary import build_summary
+from tests.conftest import EXAMPLE_NAME, OVERFIT_NAME
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def summaries(example_run, overfit_run):
     out = {}
     for path in (example_run, overfit_run):
         run = load_run(path)
-        out[run.name] = build_summary(run, analyze_run(run))
+        out[path.name] = build_summary(run, analyze_run(run))
     return out
 
 
@@ -101,12 +102,11 @@ def test_index_scans_report_folders(summaries, tmp_path):
     rows = {r.name: r for r in index_rows(tmp_path, failures={"failed-now": "it broke",
                                                               "never-read": "no such file"})}
     # Rows are named by the run (summary.json), or by the folder when there is no summary to read.
-    assert set(rows) == {"tiny-codegen", "tiny-codegen-overfit", "garbled", "failed-now",
-                         "never-read"}
-    assert rows["tiny-codegen"].href == "tiny-codegen/report.html"
-    assert rows["tiny-codegen"].error is None
-    assert rows["tiny-codegen-overfit"].href is None
-    assert "report.html is missing" in rows["tiny-codegen-overfit"].error
+    assert set(rows) == {EXAMPLE_NAME, OVERFIT_NAME, "garbled", "failed-now", "never-read"}
+    assert rows[EXAMPLE_NAME].href == "tiny-codegen/report.html"
+    assert rows[EXAMPLE_NAME].error is None
+    assert rows[OVERFIT_NAME].href is None
+    assert "report.html is missing" in rows[OVERFIT_NAME].error
     assert "summary.json cannot be read" in rows["garbled"].error
     assert rows["failed-now"].error == "it broke" and rows["never-read"].error == "no such file"
     page = write_index(tmp_path).read_text(encoding="utf-8")

@@ -97,12 +97,16 @@ def test_version_folder_with_hparams(tmp_path: Path) -> None:
     newer = folder.parent / "version_3"
     shutil.copytree(folder, newer)
     (newer / "metrics.csv").write_text("epoch,step,train_loss\n0,9,1.5\n")
-    run = load_run(folder.parent)
+    run = lightning.load(folder.parent)
     assert run.series("train", "loss")["value"].tolist() == [1.5]
     assert run.warnings == [
         "2 Lightning versions in lightning_logs/: read the newest, version_3; point at "
         "another version_N folder to read it"
     ]
+    # Discovery sees two runs there (as TensorBoard does): load_run names them (issue 12).
+    with pytest.raises(InputError, match=r"lightning_logs: holds 2 runs \(.*version_0, "
+                       r".*version_3\), not one"):
+        load_run(folder.parent)
 
 
 def test_hparams_with_null_and_python_tags(tmp_path: Path) -> None:

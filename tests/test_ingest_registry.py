@@ -128,7 +128,8 @@ def test_load_run_of_a_complete_run_folder(tmp_path: Path) -> None:
     )
     run = ingest.load_run(folder)
     assert isinstance(run, Run)
-    assert (run.name, run.format, run.path) == ("tiny-codegen", "hf_trainer", folder)
+    # run.yaml's title names the run before its folder does (issue 12)
+    assert (run.name, run.format, run.path) == ("Tiny run", "hf_trainer", folder)
     assert run.meta["title"] == "Tiny run"
     assert run.meta["dataset"] == {"name": "d", "size": 50}
     assert run.meta["global_step"] == 20  # from the log, beside run.yaml's keys
@@ -149,7 +150,7 @@ def test_load_run_of_a_complete_run_folder(tmp_path: Path) -> None:
 def test_a_file_takes_its_folder_as_the_run_folder(tmp_path: Path) -> None:
     folder = make_run_folder(tmp_path / "my-run", run_yaml="title: From the parent\n", steps=(10,))
     run = ingest.load_run(folder / "trainer_state.json")
-    assert run.name == "my-run"
+    assert run.name == "From the parent"  # the folder's run.yaml title names it
     assert run.path == folder / "trainer_state.json"
     assert run.meta["title"] == "From the parent"
     assert run.predictions is not None and list(run.predictions.checkpoints) == [10]
@@ -228,7 +229,8 @@ def test_a_new_format_is_one_registry_entry(tmp_path: Path, monkeypatch) -> None
     assert ingest.supported_formats()[-1] == "custom"
     assert ingest.detect_format(path) == "custom"
     run = ingest.load_run(path)
-    assert (run.format, run.name, run.meta["title"]) == ("custom", tmp_path.name, "custom")
+    # the run.yaml title names the run (before the folder)
+    assert (run.format, run.name, run.meta["title"]) == ("custom", "custom", "custom")
     (tmp_path / "other.txt").write_text("x")
     with pytest.raises(
         FormatNotRecognisedError,

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from reportlib import build, pdf
 from reportlib.cli import main
 from reportlib.errors import BuildError, DependencyMissingError
+from tests.conftest import EXAMPLE_DIR
 
 POPPLER = all(shutil.which(tool) for tool in ("pdftotext", "pdftoppm", "pdfimages", "pdfinfo"))
 #: A4 in PostScript points (210 x 297 mm at 72 points per inch), as pdfinfo prints it.
@@ -125,7 +126,7 @@ def test_cli_pdf_without_chromium_is_one_line(no_browser, example_run, tmp_path)
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "sudo apt-get install -y chromium" in lines[0]
-    assert not (tmp_path / "tiny-codegen").exists()
+    assert not (tmp_path / EXAMPLE_DIR).exists()
 
 
 # -- the real thing: Debian's Chromium, checked with poppler -----------------------------------

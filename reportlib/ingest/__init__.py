@@ -12,12 +12,16 @@ that exposes (see :class:`LogFormat`):
 
 A new format is one new module in this package plus one line in :data:`FORMATS`.
 :func:`load_run` adds what is common to every format: the run folder's
-``run.yaml`` and its prediction files.
+``run.yaml``, its prediction files and the run's name.
+
+Which runs a path holds, and what they are called, is decided in one place:
+:mod:`reportlib.ingest.discovery` (:func:`discover`). Commands discover first
+and read each run with :func:`load_source`; :func:`load_run` on a folder
+discovers too (one run found: that run; several: an error naming them).
 """
 
 from __future__ import annotations
 
-import os
 from os import PathLike
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +44,13 @@ from reportlib.ingest import (
     wandb,
     yolo,
 )
+from reportlib.ingest.discovery import (
+    Discovery,
+    RunSource,
+    discover,
+    discover_runs,
+    single_run_name,
+)
 from reportlib.ingest.logfile import (
     check_nesting,
     is_lfs_pointer,
@@ -52,7 +63,8 @@ from reportlib.ingest.predictions import discover_predictions
 from reportlib.ingest.run_yaml import apply_run_yaml
 from reportlib.run import Run
 
-__all__ = ["FORMATS", "LogFormat", "detect_format", "load_run", "supported_formats"]
+__all__ = ["FORMATS", "Discovery", "LogFormat", "RunSource", "detect_format", "discover",
+           "discover_runs", "load_run", "load_source", "supported_formats"]
 
 
 class LogFormat(Protocol):
@@ -120,13 +132,18 @@ def detect_format(path: str | PathLike[str]) -> str:
     return _pick_format(_existing_path(path)).NAME
 
 
-def load_run(path: str | PathLike[str], *, log_format: str | None = None) -> Run:
+def load_run(path: str | PathLike[str], *, log_format: str | None = None,
+             name: str | None = None) -> Run:
     """Read a training run from its folder or its log file.
 
     Steps: pick the format (or take ``log_format``), load the log, merge the
     run folder's optional ``run.yaml`` into ``meta``, and find its prediction
     files (``run.predictions``). The run folder is ``path`` itself, or the
-    folder that holds it when ``path`` is a file; ``run.name`` is its name.
+    folder that holds it when ``path`` is a file. ``run.name`` is ``name``, or
+    else :func:`~reportlib.ingest.discovery.natural_name`'s (run.yaml title,
+    the framework's run name, the folder, the file stem). A folder is
+    searched with :func:`discover` first: its only run is read, and a folder
+    of several runs is an error that names them.
 
     Parameters
     ----------
@@ -134,6 +151,8 @@ def load_run(path: str | PathLike[str], *, log_format: str | None = None) -> Run
         A run folder (e.g. a Trainer ``output_dir``) or a log file.
     log_format:
         A name from :func:`supported_formats` to skip detection; None detects.
+    name:
+        The run's name (a batch gives the names :func:`discover` made unique).
 
     Returns
     -------
@@ -143,7 +162,8 @@ def load_run(path: str | PathLike[str], *, log_format: str | None = None) -> Run
     Raises
     ------
     InputError
-        The path does not exist, or a file of the run cannot be read as it stands.
+        The path does not exist, or a file of the run cannot be read as it
+        stands, or the path is a folder holding several runs (naming them).
     FormatNotRecognisedError
         No registered format recognises the path.
     PredictionsError
@@ -152,8 +172,15 @@ def load_run(path: str | PathLike[str], *, log_format: str | None = None) -> Run
         ``log_format`` is not a registered format.
     """
     resolved = _existing_path(path)
+    if log_format is None and resolved.is_dir():
+        return _load_discovered(resolved, name)
+    fmt = _pick_format(resolved) if log_format is None else _format_named(log_format)
+    return _load_as(resolved, fmt, name)
+
+
+def _load_as(resolved: Path, fmt: LogFormat, name: str | None) -> Run:
+    """Load ``resolved`` with ``fmt``, then add what every format shares (see :func:`load_run`)."""
     try:
-        fmt = _pick_format(resolved) if log_format is None else _format_named(log_format)
         run = fmt.load(resolved)
     except RecursionError as exc:  # a parser (json, yaml) met absurdly deep nesting
         raise InputError(
@@ -163,9 +190,7 @@ def load_run(path: str | PathLike[str], *, log_format: str | None = None) -> Run
         ) from exc
     _make_safe(run, resolved)
     folder = resolved if resolved.is_dir() else resolved.parent
-    # A folder name that is not UTF-8 comes back with surrogate escapes, which no
-    # output can encode: show the undecodable bytes as U+FFFD instead.
-    run.name = os.fsencode(folder.resolve().name).decode("utf-8", "replace")
+    run.name = name or single_run_name(resolved, fmt.NAME)[0]
     run.format = fmt.NAME
     apply_run_yaml(run, folder)
     apply_metric_names(run, folder)
@@ -174,6 +199,38 @@ def load_run(path: str | PathLike[str], *, log_format: str | None = None) -> Run
         run.input_files.append(run.predictions.references_path)
         run.input_files.extend(run.predictions.checkpoints.values())
     return run
+
+
+def load_source(source: RunSource) -> Run:
+    """Read a run that :func:`discover` found, under the name discovery gave it."""
+    return load_run(source.path, log_format=source.format, name=source.name)
+
+
+def _load_discovered(folder: Path, name: str | None) -> Run:
+    """The only run under a folder; an error when it holds several (discovery decides)."""
+    runs = discover_runs(folder)
+    if len(runs) == 1:
+        if runs[0].path != folder:
+            return load_run(runs[0].path, log_format=runs[0].format, name=name or runs[0].name)
+        return _load_as(folder, _format_named(runs[0].format), name or runs[0].name)
+    if len(runs) > 1:
+        raise InputError(
+            f"holds {len(runs)} runs ({', '.join(r.name for r in runs[:LISTED_ENTRIES])}"
+            f"{', ...' if len(runs) > LISTED_ENTRIES else ''}), not one",
+            path=folder,
+            hint="`reportlib build`, `summary`, `check` and `compare` take the whole folder; "
+            "to read one run, point at it (`reportlib inspect` lists them)",
+        )
+    # Nothing discovered: a format may still read the folder (and its errors say
+    # more than "not recognised", e.g. which file of the run is broken).
+    return _load_as(folder, _pick_format(folder), name)
+
+
+def _detected(path: Path) -> LogFormat | None:
+    for fmt in FORMATS:
+        if fmt.detect(path):
+            return fmt
+    return None
 
 
 def _make_safe(run: Run, path: Path) -> None:
@@ -239,17 +296,21 @@ def _existing_path(path: str | PathLike[str]) -> Path:
 
 
 def _pick_format(path: Path) -> LogFormat:
-    for fmt in FORMATS:
-        if fmt.detect(path):
-            return fmt
+    fmt = _detected(path)
+    if fmt is not None:
+        return fmt
+    raise _not_recognised(path)
+
+
+def _not_recognised(path: Path) -> InputError:
     if path.is_file() and is_lfs_pointer(read_log_head(path, 256)):
-        raise lfs_pointer_error(path)
+        return lfs_pointer_error(path)
     kind = "folder" if path.is_dir() else "file"
     message = f"no supported training-log format recognises this {kind}"
     if path.is_dir():
         message += f" ({_folder_listing(path)})"
     where, pattern = text_log.not_recognised_hint(path) or ("", "")  # a pattern to copy
-    raise FormatNotRecognisedError(
+    return FormatNotRecognisedError(
         message + (f" ({where})" if where else ""),
         path=path,
         # Names only: the descriptions of every format would make a screenful of one line.

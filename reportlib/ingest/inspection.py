@@ -1,7 +1,10 @@
 """``reportlib inspect``: what ingest makes of a path, without building a report.
 
-:func:`inspect_run` loads the run as a report would and describes it: the
-format detected (and the others that would also read the path), the files
+:func:`inspect_run` first asks discovery (:func:`reportlib.ingest.discover`)
+which runs the path holds. For a path of several runs it lists each (name,
+where the name comes from, format, path, files) and every path skipped with
+the reason. For one run it loads the run as a report would and describes it:
+the format detected (and the others that would also read the path), the files
 read, every curve with its number of points, step range, last value and the
 names it was logged under, the run facts, and every warning.
 """
@@ -15,12 +18,14 @@ from typing import Any
 import numpy as np
 
 from reportlib.errors import InputError
-from reportlib.ingest import FORMATS, load_run
+from reportlib.ingest import FORMATS, Discovery, RunSource, discover, load_run, load_source
 from reportlib.run import Run
 
 #: How many files, and how many characters of a meta value, are shown.
 MAX_FILES_SHOWN = 8
 MAX_VALUE_CHARS = 100
+#: Skipped paths listed by name (a big project skips hundreds of files).
+MAX_SKIPPED_SHOWN = 30
 
 #: Meta keys shown first, when present: the ones that change how a run reads.
 _KEY_FACTS = ("in_progress", "stopped_early", "step_unit", "title", "model", "dataset",
@@ -47,8 +52,17 @@ def inspect_run(path: str | PathLike[str], *, log_format: str | None = None) -> 
     InputError, FormatNotRecognisedError, PredictionsError, ParameterError
         As :func:`reportlib.ingest.load_run` does.
     """
-    run = load_run(path, log_format=log_format)
     resolved = Path(path).expanduser()
+    source: RunSource | None = None
+    found: Discovery | None = None
+    if log_format is None:
+        found = discover(resolved)
+        if len(found.runs) > 1:
+            return _listing(found)
+        source = found.runs[0] if found.runs else None
+    run = load_run(path, log_format=log_format) if source is None else load_source(source)
+    if source is not None:
+        resolved = source.path
     others = [fmt.NAME for fmt in FORMATS if fmt.NAME != run.format and _detects(fmt, resolved)]
     description = next((fmt.DESCRIPTION for fmt in FORMATS if fmt.NAME == run.format), "")
     lines = [f"{resolved}", f"  format:   {run.format} ({description})"]
@@ -57,7 +71,8 @@ def inspect_run(path: str | PathLike[str], *, log_format: str | None = None) -> 
             f"  also readable as: {', '.join(others)} (choose with --format; the first "
             "format in registry order wins)"
         )
-    lines.append(f"  run name: {run.name}")
+    origin = f" (from its {source.name_origin})" if source is not None else ""
+    lines.append(f"  run name: {run.name}{origin}")
     lines.append(_files_line(run, resolved))
     lines.extend(_curve_lines(run))
     lines.extend(_meta_lines(run.meta))
@@ -69,7 +84,45 @@ def inspect_run(path: str | PathLike[str], *, log_format: str | None = None) -> 
         )
     lines.append(f"  warnings: {len(run.warnings)}")
     lines.extend(f"    - {warning}" for warning in run.warnings)
+    if found is not None:
+        lines.extend(_skipped_lines(found))
     return "\n".join(lines)
+
+
+def _listing(found: Discovery) -> str:
+    """What a path of several runs holds: each run, how it was grouped and named; the skipped."""
+    lines = [f"{found.path}: {len(found.runs)} runs"]
+    for source in found.runs:
+        files = ", ".join(_relative_to(f, source.root) for f in source.files[:MAX_FILES_SHOWN])
+        more = (f", ... ({len(source.files) - MAX_FILES_SHOWN} more)"
+                if len(source.files) > MAX_FILES_SHOWN else "")
+        lines.append(f"  {source.name}")
+        lines.append(f"    name from: {source.name_origin}")
+        lines.append(f"    format:    {source.format}")
+        lines.append(f"    path:      {source.relative}")
+        lines.append(f"    log files: {files}{more}")
+    lines.extend(_skipped_lines(found))
+    lines.append("  (`reportlib inspect` on one of these paths describes that run)")
+    return "\n".join(lines)
+
+
+def _skipped_lines(found: Discovery) -> list[str]:
+    if not found.skipped:
+        return []
+    base = found.path if found.path.is_dir() else found.path.parent
+    lines = [f"  skipped: {len(found.skipped)}"]
+    for path, reason in found.skipped[:MAX_SKIPPED_SHOWN]:
+        lines.append(f"    {_relative_to(path, base)}: {reason}")
+    if len(found.skipped) > MAX_SKIPPED_SHOWN:
+        lines.append(f"    ... ({len(found.skipped) - MAX_SKIPPED_SHOWN} more)")
+    return lines
+
+
+def _relative_to(path: Path, base: Path) -> str:
+    try:
+        return Path(path).relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _detects(fmt: Any, path: Path) -> bool:

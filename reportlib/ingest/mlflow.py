@@ -14,6 +14,13 @@ tags to ``meta["tags"]``, meta.yaml to ``meta["mlflow"]``. A run whose status is
 RUNNING (``end_time: null``) is in progress, or crashed without telling MLflow;
 FAILED and KILLED runs are said to be so.
 
+A run folder without meta.yaml (copied without it, or written by hand) is read
+from its metrics/, params/ and tags/ alone: the metric files are a complete
+record; only the run's status and times are unknown, and a warning says so.
+The run's name is its ``mlflow.runName`` tag (``meta["run_name"]``); the
+experiment's name, from the experiment folder's meta.yaml, is
+``meta["experiment"]``.
+
 A single metric file read on its own (no run folder around it) is a run with one curve.
 """
 
@@ -42,12 +49,18 @@ from reportlib.run import Run
 
 NAME = "mlflow"
 DESCRIPTION = (
-    "an MLflow file-store run folder (mlruns/<experiment>/<run> holding meta.yaml and "
-    "metrics/), an experiment folder with one run, or one metrics/<name> file"
+    "an MLflow file-store run folder (mlruns/<experiment>/<run> holding metrics/, with or "
+    "without meta.yaml), an experiment folder with one run, or one metrics/<name> file"
 )
 
 META_FILE = "meta.yaml"
 METRICS_DIR = "metrics"
+TAGS_DIR = "tags"
+#: The tag holding the name a user gave the run (``mlflow.start_run(run_name=...)``).
+RUN_NAME_TAG = "mlflow.runName"
+#: Metric files looked at to recognise a run folder without meta.yaml: a few
+#: are enough to tell MLflow's "timestamp value step" lines from anything else.
+SNIFFED_METRIC_FILES = 3
 
 #: MLflow's ``RunStatus`` numbers (``mlflow/protos/service.proto``).
 RUN_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
@@ -63,11 +76,11 @@ def find_run_folder(path: Path) -> tuple[Path | None, list[Path]]:
     ``path`` when it is that metrics/ folder); the only run of an experiment
     folder (meta.yaml plus run sub-folders).
     """
-    if _is_run_folder(path):
+    if is_run_folder(path):
         return path, []
-    if path.name == METRICS_DIR and _is_run_folder(path.parent):
+    if path.name == METRICS_DIR and is_run_folder(path.parent):
         return path.parent, []
-    runs = sorted(child for child in path.iterdir() if child.is_dir() and _is_run_folder(child))
+    runs = sorted(child for child in path.iterdir() if child.is_dir() and is_run_folder(child))
     if len(runs) == 1:
         return runs[0], runs
     return None, runs
@@ -85,9 +98,7 @@ def detect(path: Path) -> bool:
         )
     if path.parent.name == METRICS_DIR and (path.parent.parent / META_FILE).is_file():
         return True
-    lines = read_log_head(path, 4096).splitlines()
-    complete = lines[:-1] if len(lines) > 1 else lines
-    return bool(complete) and all(_METRIC_LINE.match(line.strip()) for line in complete)
+    return _is_metric_file(path)
 
 
 def load(path: Path) -> Run:
@@ -107,12 +118,12 @@ def load(path: Path) -> Run:
     """
     path = Path(path)
     if path.is_file() and not path.name.endswith(META_FILE):
-        inside_run = path.parent.name == METRICS_DIR and _is_run_folder(path.parent.parent)
+        inside_run = path.parent.name == METRICS_DIR and is_run_folder(path.parent.parent)
         if not inside_run:
             return _single_metric_file(path)
         path = path.parent.parent
     if path.is_file():  # meta.yaml
-        if not _is_run_folder(path.parent):
+        if not is_run_folder(path.parent):
             raise InputError(
                 f"is an MLflow run's {META_FILE} without its {METRICS_DIR}/ folder beside it: "
                 "it says how the run went, not what it logged",
@@ -127,9 +138,15 @@ def load(path: Path) -> Run:
             path=path,
             hint="Point at one of them: " + listed(r.name for r in runs),
         )
-    meta: dict[str, Any] = {"mlflow": _read_meta(run_folder / META_FILE)}
+    has_meta = (run_folder / META_FILE).is_file()
+    meta: dict[str, Any] = {"mlflow": _read_meta(run_folder / META_FILE) if has_meta else {}}
     warnings: list[str] = []
-    files: list[Path] = [run_folder / META_FILE]
+    files: list[Path] = [run_folder / META_FILE] if has_meta else []
+    if not has_meta:
+        warnings.append(
+            f"no {META_FILE} in the run folder: read from {METRICS_DIR}/ and params/ alone; "
+            "the run's status (finished, failed, still running) and times are unknown"
+        )
     parts = []
     metrics_dir = run_folder / METRICS_DIR
     for file in sorted(p for p in metrics_dir.rglob("*") if p.is_file()):
@@ -154,7 +171,14 @@ def load(path: Path) -> Run:
         meta["train_summary"] = summary
     scalars, tidy_warnings = tidy_scalars(logged)
     warnings.extend(tidy_warnings)
-    warnings.extend(_status_warnings(meta))
+    if has_meta:
+        warnings.extend(_status_warnings(meta))
+    run_name = meta.get("tags", {}).get(RUN_NAME_TAG)
+    if run_name:
+        meta["run_name"] = run_name
+    experiment = experiment_name(run_folder)
+    if experiment:
+        meta["experiment"] = experiment
     if scalars.empty:
         warnings.append("the run logged no metric values")
     return Run(
@@ -168,8 +192,47 @@ def load(path: Path) -> Run:
     )
 
 
-def _is_run_folder(folder: Path) -> bool:
-    return (folder / META_FILE).is_file() and (folder / METRICS_DIR).is_dir()
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is an MLflow run: metrics/ beside meta.yaml, or metrics/ holding
+    metric files (checked by content) when meta.yaml is missing."""
+    metrics = folder / METRICS_DIR
+    if not metrics.is_dir():
+        return False
+    if (folder / META_FILE).is_file():
+        return True
+    # Empty files are metrics logged no value yet: they say nothing either way.
+    files = [p for p in sorted(metrics.rglob("*")) if p.is_file() and p.stat().st_size]
+    sniffed = files[:SNIFFED_METRIC_FILES]
+    return bool(sniffed) and all(_is_metric_file(p) for p in sniffed)
+
+
+def _is_metric_file(path: Path) -> bool:
+    lines = read_log_head(path, 4096).splitlines()
+    complete = lines[:-1] if len(lines) > 1 else lines
+    return bool(complete) and all(_METRIC_LINE.match(line.strip()) for line in complete)
+
+
+def read_tag(run_folder: Path, tag: str) -> str | None:
+    """The value of a run's tag (``tags/<tag>``), or None when it has none."""
+    file = run_folder / TAGS_DIR / tag
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else None
+    except OSError:
+        return None
+    return None if text is None else text.strip()
+
+
+def experiment_name(run_folder: Path) -> str | None:
+    """The name of a run's experiment, from the experiment folder's meta.yaml, or None."""
+    meta = run_folder.parent / META_FILE
+    if not meta.is_file():
+        return None
+    try:
+        data = yaml.safe_load(read_log_head(meta, 4096))
+    except (yaml.YAMLError, OSError, InputError):
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name.strip() if isinstance(name, str) and name.strip() else None
 
 
 def _read_meta(path: Path) -> dict[str, Any]:

@@ -23,8 +23,10 @@ A log in another form is read with patterns given in the run folder's run.yaml::
 Every named group other than ``step`` and ``epoch`` is a metric named by the
 group (``val_loss`` is the eval loss; ``split`` sets the split of names without
 a prefix). A pattern without a ``step`` group belongs to the last step seen.
-The file is recognised when a preset (or a run.yaml pattern) matches a line of
-its first 64 KiB; the preset matching the most lines there reads it.
+The file is recognised when a preset (or a run.yaml pattern) matches enough
+lines of its first 64 KiB (:data:`MIN_MATCHED_LINES`, or
+more than :data:`MIN_MATCHED_SHARE` of them); the preset matching the most lines there
+reads it.
 """
 
 from __future__ import annotations
@@ -168,14 +170,34 @@ DESCRIPTION = (
 _HF_DICT = re.compile(r"\{'[^{}]*\}")
 
 
-def detect(path: Path) -> bool:
-    """Whether a preset or a run.yaml pattern matches a line of the file's first 64 KiB.
+#: A file is a text log when its best preset matches at least this many lines
+#: of its first 64 KiB...
+MIN_MATCHED_LINES = 3
+#: ...or more than this share of its non-blank lines there (a log of one or two
+#: lines). One line quoted in a README or a notes file is neither, so it does
+#: not make that file a run; any log that prints a line per logging step is both.
+MIN_MATCHED_SHARE = 0.5
 
-    A folder is one when exactly one of its ``*.log``/``*.txt``/``*.out`` files is.
+
+def detect(path: Path) -> bool:
+    """Whether a preset or a run.yaml pattern matches enough lines of the file's first 64 KiB.
+
+    Enough: :data:`MIN_MATCHED_LINES`, or more than :data:`MIN_MATCHED_SHARE` of
+    its non-blank lines. A folder is one when exactly one of its
+    ``*.log``/``*.txt``/``*.out`` files is.
     """
     if path.is_dir():
         return _find_log_file(path) is not None
-    return _best_preset(path, read_log_head(path)) is not None
+    return _matches_enough(path, read_log_head(path))
+
+
+def _matches_enough(path: Path, head: str) -> bool:
+    preset = _best_preset(path, head)
+    if preset is None:
+        return False
+    lines = [line for line in head.replace("\r", "\n").split("\n") if line.strip()]
+    count = sum(1 for line in lines if _line_matches(preset, line))
+    return count >= MIN_MATCHED_LINES or count > MIN_MATCHED_SHARE * len(lines)
 
 
 def load(path: Path) -> Run:
@@ -383,7 +405,7 @@ def _nested_repetition(regex: str) -> bool:
 def _find_log_file(folder: Path) -> Path | None:
     candidates = [
         p for p in sorted(folder.iterdir())
-        if p.is_file() and p.suffix in LOG_SUFFIXES and _best_preset(p, read_log_head(p))
+        if p.is_file() and p.suffix in LOG_SUFFIXES and _matches_enough(p, read_log_head(p))
     ]
     return candidates[0] if len(candidates) == 1 else None
 
@@ -397,15 +419,18 @@ def _best_preset(path: Path, head: str) -> Preset | None:
     best, best_count = None, 0
     lines = head.replace("\r", "\n").split("\n")
     for preset in (custom, *PRESETS) if custom is not None else PRESETS:
-        if preset.python_dicts:
-            count = sum(1 for line in lines if _HF_DICT.search(line))
-        else:
-            count = sum(1 for line in lines if any(r.pattern.search(line) for r in preset.rules))
+        count = sum(1 for line in lines if _line_matches(preset, line))
         if count > best_count or (preset is custom and count):
             best, best_count = preset, count
             if preset is custom:
                 break
     return best
+
+
+def _line_matches(preset: Preset, line: str) -> bool:
+    if preset.python_dicts:
+        return _HF_DICT.search(line) is not None
+    return any(r.pattern.search(line) for r in preset.rules)
 
 
 class _Reader:

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from reportlib.present.narrative import escape_inline
+from reportlib.provenance import portable_path
 from reportlib.run import Run
 
 #: What the report says where the samples section would be, for a run without predictions.
@@ -62,7 +63,8 @@ def header_markdown(run: Run) -> str:
     title = run.meta.get("title") or run.name
     return (
         f"# Training report: {escape_inline(title)}\n\n"
-        f"Read from {escape_inline(run.path)} (format: {escape_inline(run.format)}), "
+        f"Read from {escape_inline(portable_path(run.path))} "
+        f"(format: {escape_inline(run.format)}), "
         f"{len(run.scalars)} logged values in {len(run.curves())} curves."
     )
 

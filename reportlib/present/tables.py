@@ -21,6 +21,7 @@ from reportlib.formatting import (
     format_position,
     metric_display_name,
 )
+from reportlib.provenance import portable_path
 from reportlib.run import Run
 
 #: Column names of the evaluations table, as in HF's model-card "Training results".
@@ -142,7 +143,7 @@ def run_facts_table(run: Run, analysis: RunAnalysis, *, smoothing: float | None 
         ("Seed", _text(meta.get("seed"))),
         ("Notes", _text(meta.get("notes"))),
         ("Format", run.format),
-        ("Path", str(run.path)),
+        ("Path", portable_path(run.path)),  # never the builder's absolute path
         ("Smoothing", None if smoothing is None else f"TensorBoard EMA, weight {smoothing:g}"),
     ]
     kept = [(fact, value) for fact, value in rows if value]

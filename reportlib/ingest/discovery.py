@@ -1,0 +1,509 @@
+"""Discovery: the runs under any path, how their files group and what they are called.
+
+This is the one place that decides "one run or many". Every command turns
+its path into :class:`RunSource` items with :func:`discover` and reads each
+with :func:`reportlib.ingest.load_source`.
+
+The walk goes down the tree at most :data:`MAX_DEPTH` folders (TensorBoard
+scans a log dir the same way, without a bound), never into version control,
+virtual environments, ``node_modules`` or hidden folders, and never opens model
+weights. A folder is one run, whatever lies below it, when its layout says so
+(:data:`RUN_FOLDER_RULES`):
+
+- an MLflow run: ``metrics/`` holding metric files (with or without meta.yaml);
+- a Hugging Face Trainer output_dir: ``trainer_state.json`` or ``checkpoint-*/``;
+- a Lightning CSVLogger ``version_N``: ``metrics.csv`` (with hparams.yaml);
+- a TensorBoard run: event files in it, or in its split sub-folders
+  (``train/``, ``validation/``: Keras writes those for one run).
+
+Elsewhere each file is recognised by its content (the registered formats'
+``detect``): a folder holding one log is a run named after the folder; a
+folder holding several logs is one run per log, named by the file stem. Files
+that are not logs are skipped with a reason (see :func:`skip_reason`).
+
+Names (:mod:`reportlib.ingest.run_names`) come from, in order: the run.yaml title, the
+framework's own run name (MLflow ``mlflow.runName``, ``run_name``/``name`` in a
+Lightning hparams.yaml, ``run_name`` in a Trainer's training_args.json), the
+folder, the file stem. A folder name that says nothing (``output``,
+``version_0``, an MLflow run id) is prefixed by its parents'. Names that clash
+in one discovery are told apart by their path relative to the discovered
+folder, never by a counter, so the same tree always gives the same names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+from reportlib.errors import InputError, ReportlibError
+from reportlib.ingest import hf_trainer, lightning, mlflow, tensorboard
+from reportlib.ingest.logfile import is_lfs_pointer, read_log_head
+from reportlib.ingest.predictions import PREDICTIONS_DIR, REFERENCES_FILE
+from reportlib.ingest.run_names import natural_name, unique_names
+from reportlib.ingest.run_yaml import RUN_YAML
+from reportlib.run import Run
+
+__all__ = ["Discovery", "RunSource", "Selection", "classify_file", "discover", "discover_all",
+           "discover_runs", "load_runs", "natural_name", "run_folder_format", "select_runs",
+           "single_run_name", "skip_reason"]
+
+#: Folders below the given one that are searched. An MLflow project needs 3
+#: (``mlruns/<experiment>/<run>``), a Lightning one under an experiments folder
+#: 4 (``experiments/a/lightning_logs/version_0``); 6 leaves room for grouping
+#: folders above those without walking a whole disk.
+MAX_DEPTH = 6
+
+#: Folder entries looked at before the walk stops (pointing at a home folder
+#: must answer in seconds, not walk a dataset of a million images).
+MAX_ENTRIES = 20_000
+
+
+#: Folders never entered, and why.
+SKIPPED_FOLDERS = {
+    ".git": "version control", ".hg": "version control", ".svn": "version control",
+    "node_modules": "JavaScript packages", "__pycache__": "Python bytecode",
+    "site-packages": "installed Python packages", ".ipynb_checkpoints": "Jupyter autosaves",
+    ".trash": "MLflow's deleted runs",
+}
+
+#: File suffixes skipped without being opened, by what they hold.
+SKIPPED_SUFFIXES = {
+    **dict.fromkeys((".bin", ".safetensors", ".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras",
+                     ".onnx", ".pb", ".tflite", ".gguf", ".msgpack", ".model", ".npy", ".npz",
+                     ".pkl", ".pickle", ".joblib", ".caffemodel", ".solverstate"),
+                    "model weights or binary data"),
+    **dict.fromkeys((".py", ".sh", ".ipynb", ".js", ".c", ".cpp", ".h", ".r", ".jl", ".toml",
+                     ".cfg", ".ini", ".prototxt"), "source code or configuration"),
+    **dict.fromkeys((".md", ".rst", ".html", ".htm", ".pdf", ".tex", ".bib"), "a document"),
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".mp4",
+                     ".wav", ".mp3"), "an image or media file"),
+    **dict.fromkeys((".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z"), "an archive"),
+}
+
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """One run found by :func:`discover`.
+
+    Attributes
+    ----------
+    path:
+        What the loader reads: the run folder, or the log file.
+    root:
+        The run's folder (its run.yaml and prediction files live there).
+    format:
+        The registered format that reads ``path``.
+    files:
+        The log files that make the run up (the loader lists every file it reads).
+    name:
+        The run's name, unique among the runs of one discovery.
+    name_origin:
+        Where the name comes from ("run.yaml title", "MLflow runName", "folder"...).
+    relative:
+        ``path`` relative to the discovered path, POSIX style ("." for itself).
+    """
+
+    path: Path
+    root: Path
+    format: str
+    files: tuple[Path, ...]
+    name: str
+    name_origin: str
+    relative: str
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What :func:`discover` found under ``path``: its runs and the skipped paths, with reasons."""
+
+    path: Path
+    runs: tuple[RunSource, ...]
+    skipped: tuple[tuple[Path, str], ...] = field(default_factory=tuple)
+    #: Given paths that could not be searched (missing...), with their error.
+    errors: tuple[tuple[Path, ReportlibError], ...] = field(default_factory=tuple)
+
+
+@dataclass
+class _Found:
+    path: Path
+    root: Path
+    format: str
+    files: tuple[Path, ...]
+    several: bool  # one of several logs in its folder: named by file stem
+
+
+def discover_runs(path: str | PathLike[str]) -> list[RunSource]:
+    """The runs under ``path`` (see :func:`discover`)."""
+    return list(discover(path).runs)
+
+
+def discover(path: str | PathLike[str]) -> Discovery:
+    """Find, group and name the runs under a folder, or the run a file belongs to.
+
+    Returns
+    -------
+    A :class:`Discovery`: runs in path order, and every path skipped with why.
+
+    Raises
+    ------
+    InputError
+        ``path`` does not exist, or is neither a file nor a folder.
+    """
+    return discover_all([path])
+
+
+def discover_all(paths: Sequence[str | PathLike[str]], *, strict: bool = True) -> Discovery:
+    """The runs under several paths, named together: names are unique across all of them.
+
+    Clashing names are told apart by their path relative to the folder that
+    holds every given path (``build runs/a runs/b``: relative to ``runs/``).
+    A run found twice (``runs/ runs/a``) is listed once. With ``strict`` off, a
+    path that cannot be searched goes to ``errors`` and the others are still searched.
+
+    Raises
+    ------
+    InputError
+        ``strict`` and a path does not exist, or is neither a file nor a folder.
+    """
+    starts: list[Path] = []
+    errors: list[tuple[Path, ReportlibError]] = []
+    for given in paths:
+        start = Path(given).expanduser()
+        try:
+            _check_exists(start)
+        except InputError as error:
+            if strict:
+                raise
+            errors.append((start, error))
+            continue
+        starts.append(start)
+    found: list[_Found] = []
+    skipped: list[tuple[Path, str]] = []
+    for start in starts:
+        if start.is_file():
+            fmt, reason = classify_file(start)
+            if fmt is None:
+                skipped.append((start, reason))
+            else:
+                found.append(_Found(start, start.parent, fmt, (start,), _one_of_several(start)))
+        else:
+            _walk(start, 0, found, skipped, [0])
+    unique: dict[str, _Found] = {}
+    for item in found:
+        unique.setdefault(os.path.normpath(item.path.absolute()), item)
+    folders = [os.path.normpath((s if s.is_dir() else s.parent).absolute()) for s in starts]
+    base = Path(os.path.commonpath(folders)) if folders else Path.cwd()
+    start = starts[0] if len(starts) == 1 else base
+    runs = _name_all(list(unique.values()), start)
+    return Discovery(start, tuple(runs), tuple(skipped), tuple(errors))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a command does with its paths (see :func:`select_runs`).
+
+    Attributes
+    ----------
+    runs:
+        The runs to handle, named together.
+    skipped:
+        Given paths that hold no run, with why (only when other paths hold runs).
+    errors:
+        Errors (print their ``one_line()``): paths that do not exist, or, when
+        no path holds a run, why each does not.
+    """
+
+    runs: tuple[RunSource, ...]
+    skipped: tuple[tuple[Path, str], ...]
+    errors: tuple[tuple[Path, ReportlibError], ...]
+
+
+def select_runs(paths: Sequence[str | PathLike[str]]) -> Selection:
+    """The runs every command handles for ``paths``: one rule for build, summary, check, compare.
+
+    A given path without a run is skipped when other paths hold runs (the
+    README beside run folders that ``runs/*`` gives), and an error otherwise
+    (the error :func:`reportlib.ingest.load_run` gives for it, which says why).
+    """
+    from reportlib.ingest import load_run
+
+    found = discover_all(paths, strict=False)
+    errors = list(found.errors)
+    reasons = dict(found.skipped)
+    failed = {path for path, _ in found.errors}
+    empty = [Path(p).expanduser() for p in paths
+             if Path(p).expanduser() not in failed
+             and not _holds_a_run(Path(p).expanduser(), found.runs)]
+    skipped: list[tuple[Path, str]] = []
+    for path in empty:
+        if found.runs:
+            skipped.append((path, "not a training run: " + reasons.get(
+                path, "no log format recognises anything in it")))
+            continue
+        try:
+            load_run(path)
+        except ReportlibError as error:
+            errors.append((path, error))
+        else:  # a format reads what discovery skipped: say why it was skipped
+            errors.append((path, InputError(f"not a training run: {reasons.get(path, '?')}",
+                                            path=path, hint="Point at a log or a run folder")))
+    return Selection(found.runs, tuple(skipped), tuple(errors))
+
+
+def load_runs(paths: Sequence[str | PathLike[str]]) -> list[Run]:
+    """Read every run :func:`select_runs` finds for ``paths``, under its name.
+
+    Raises
+    ------
+    InputError
+        The first error of the selection (a missing path, or no run anywhere);
+        or a run that cannot be read.
+    """
+    from reportlib.ingest import load_source
+
+    selection = select_runs(paths)
+    if selection.errors:
+        raise selection.errors[0][1]
+    return [load_source(source) for source in selection.runs]
+
+
+def _holds_a_run(path: Path, runs: Sequence[RunSource]) -> bool:
+    here = os.path.normpath(path.absolute())
+    for run in runs:
+        there = os.path.normpath(run.path.absolute())
+        if there == here or there.startswith(here + os.sep) or here.startswith(there + os.sep):
+            return True
+    return False
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise InputError("no such file or folder", path=path,
+                         hint="Give a run folder, a folder of runs or a log file")
+    if not (path.is_dir() or path.is_file()):
+        raise InputError("is neither a regular file nor a folder (a pipe, socket or device?)",
+                         path=path, hint="Point at the run folder or at the log file itself")
+
+
+def _walk(folder: Path, depth: int, found: list[_Found], skipped: list[tuple[Path, str]],
+          seen: list[int]) -> None:
+    layout = run_folder_format(folder)
+    if layout is not None:
+        found.append(_Found(folder, folder, layout[0], layout[1], False))
+        return
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as error:
+        skipped.append((folder, f"cannot be listed ({error.strerror or error})"))
+        return
+    logs: list[tuple[Path, str]] = []
+    subfolders: list[Path] = []
+    for entry in entries:
+        seen[0] += 1
+        if seen[0] > MAX_ENTRIES:
+            skipped.append((entry, f"the search stopped after {MAX_ENTRIES} entries: point "
+                            "at a smaller folder"))
+            return
+        if entry.is_dir():
+            reason = _folder_skip_reason(entry)
+            if reason is None and depth + 1 > MAX_DEPTH:
+                reason = f"more than {MAX_DEPTH} folders deep: not searched (point at it)"
+            if reason is not None:
+                skipped.append((entry, reason))
+            else:
+                subfolders.append(entry)
+        elif entry.is_file():
+            fmt, reason = classify_file(entry)
+            if fmt is None:
+                skipped.append((entry, reason))
+            else:
+                logs.append((entry, fmt))
+        else:
+            skipped.append((entry, "not a regular file (a link to nothing, a pipe, a socket?)"))
+    for log, fmt in logs:
+        found.append(_Found(log, folder, fmt, (log,), len(logs) > 1))
+    for sub in subfolders:
+        _walk(sub, depth + 1, found, skipped, seen)
+
+
+def _folder_skip_reason(folder: Path) -> str | None:
+    if folder.name in SKIPPED_FOLDERS:
+        return f"not searched: {SKIPPED_FOLDERS[folder.name]}"
+    if (folder / "pyvenv.cfg").is_file() or (folder / "conda-meta").is_dir():
+        return "not searched: a Python environment"
+    if folder.name == PREDICTIONS_DIR:
+        return "prediction files: read with the run of the folder above"
+    if folder.name.startswith("."):
+        return "not searched: a hidden folder"
+    return None
+
+
+# --- what a folder or a file is ------------------------------------------------------------
+
+
+def _mlflow_run(folder: Path) -> tuple[Path, ...] | None:
+    if not mlflow.is_run_folder(folder):
+        return None
+    return tuple(sorted(p for p in (folder / mlflow.METRICS_DIR).rglob("*") if p.is_file()))
+
+
+def _hf_run(folder: Path) -> tuple[Path, ...] | None:
+    state, _ = hf_trainer.find_state_file(folder)
+    return None if state is None else (state,)
+
+
+def _lightning_run(folder: Path) -> tuple[Path, ...] | None:
+    metrics = folder / lightning.METRICS_FILE
+    if not (metrics.is_file() and lightning.detect(metrics)):
+        return None
+    hparams = folder / lightning.HPARAMS_FILE
+    return (metrics, hparams) if hparams.is_file() else (metrics,)
+
+
+def _tensorboard_run(folder: Path) -> tuple[Path, ...] | None:
+    def events(where: Path) -> list[Path]:
+        try:
+            return sorted(p for p in where.iterdir() if p.is_file()
+                          and tensorboard.is_event_file_name(p.name) and skip_reason(p) is None)
+        except OSError:
+            return []
+
+    files = events(folder)
+    for split in tensorboard.SPLIT_FOLDERS:
+        if (folder / split).is_dir():
+            files += events(folder / split)
+    return tuple(files) or None
+
+
+#: Layouts that make a folder one run, whatever else lies below it, tried in
+#: order: (format name, the run's log files or None). A format module may add
+#: its own by exposing ``run_folder_files(folder)`` (see :func:`run_folder_format`).
+RUN_FOLDER_RULES: tuple[tuple[str, Callable[[Path], tuple[Path, ...] | None]], ...] = (
+    (mlflow.NAME, _mlflow_run),
+    (hf_trainer.NAME, _hf_run),
+    (lightning.NAME, _lightning_run),
+    (tensorboard.NAME, _tensorboard_run),
+)
+
+
+def run_folder_format(folder: Path) -> tuple[str, tuple[Path, ...]] | None:
+    """The format and log files of ``folder`` when its layout makes it one run, else None."""
+    from reportlib.ingest import FORMATS
+
+    rules = list(RUN_FOLDER_RULES)
+    rules += [(fmt.NAME, fmt.run_folder_files) for fmt in FORMATS
+              if hasattr(fmt, "run_folder_files")]
+    for name, rule in rules:
+        try:
+            files = rule(folder)
+        except (OSError, ReportlibError):
+            continue  # unreadable here: the file walk below reports what it can
+        if files:
+            return name, files
+    return None
+
+
+def skip_reason(path: Path) -> str | None:
+    """Why a file is not a log without reading its content, or None when it may be one."""
+    name = path.name
+    if name.startswith("."):
+        return "a hidden file"
+    if name == RUN_YAML:
+        return "run facts: read with the run(s) of its folder"
+    if name == REFERENCES_FILE:
+        return "prediction references: read with the run of its folder"
+    if name.endswith(lightning.HPARAMS_FILE):
+        return (f"Lightning hyperparameters without a {lightning.METRICS_FILE} beside them: no "
+                "logged values")
+    if name.endswith(mlflow.META_FILE):
+        return (f"MLflow run facts without the {mlflow.METRICS_DIR}/ folder beside them: no "
+                "logged values")
+    kind = SKIPPED_SUFFIXES.get(path.suffix.lower())
+    if kind is not None:
+        return f"{kind}, not a log"
+    return None
+
+
+def classify_file(path: Path) -> tuple[str | None, str]:
+    """The format that reads ``path`` as a log, or None and the reason it is skipped."""
+    from reportlib.ingest import FORMATS
+
+    reason = skip_reason(path)
+    if reason is not None:
+        return None, reason
+    try:
+        if path.stat().st_size == 0:
+            return None, "an empty file"
+        if is_lfs_pointer(read_log_head(path, 256)):
+            return None, "a Git LFS pointer, not the file itself (run `git lfs pull`)"
+    except (OSError, ReportlibError) as error:
+        return None, f"cannot be read ({error})"
+    for fmt in FORMATS:
+        try:
+            if fmt.detect(path):
+                return fmt.NAME, ""
+        except (OSError, ValueError, ReportlibError):
+            continue
+    return None, "no log format recognises its content"
+
+
+def _one_of_several(file: Path) -> bool:
+    """Whether ``file`` is one of several logs in its folder, as the walk would find it."""
+    folder = file.parent
+    if run_folder_format(folder) is not None or (
+            folder.name == mlflow.METRICS_DIR and mlflow.is_run_folder(folder.parent)):
+        return False  # a file of a run folder: the folder is the run
+    try:
+        siblings = sorted(p for p in folder.iterdir() if p.is_file() and p != file)
+    except OSError:
+        return False
+    return any(classify_file(p)[0] is not None for p in siblings)
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+def single_run_name(path: Path, log_format: str) -> tuple[str, str]:
+    """The name discovery gives the run at ``path`` when it is alone (not told apart)."""
+    several = path.is_file() and _one_of_several(path)
+    return natural_name(path, log_format, several=several)
+
+
+def _candidates(found: _Found, start: Path, base: str) -> list[str]:
+    """Ever longer names for a run whose name clashes: its path relative to ``start``."""
+    names = [base]
+    if found.format == mlflow.NAME:
+        experiment = mlflow.experiment_name(found.root)
+        if experiment:
+            names.append(f"{experiment}/{base}")
+    relative = _relative(found.path, start)
+    if relative != ".":
+        names.append(relative.rsplit(".", 1)[0] if found.path.is_file() else relative)
+        names.append(relative)
+    return names
+
+
+def _relative(path: Path, start: Path) -> str:
+    base = start if start.is_dir() else start.parent
+    try:
+        relative = Path(os.path.normpath(path.absolute())).relative_to(
+            os.path.normpath(base.absolute()))
+    except ValueError:
+        return path.name
+    return relative.as_posix()
+
+
+def _name_all(found: list[_Found], start: Path) -> list[RunSource]:
+    bases = [natural_name(f.path, f.format, several=f.several) for f in found]
+    names, told_apart = unique_names(
+        [_candidates(f, start, name) for f, (name, _) in zip(found, bases, strict=True)])
+    return [
+        RunSource(path=f.path, root=f.root, format=f.format, files=f.files, name=names[i],
+                  name_origin=bases[i][1] + (", told apart by its path" if told_apart[i] else ""),
+                  relative=_relative(f.path, start))
+        for i, f in enumerate(found)
+    ]

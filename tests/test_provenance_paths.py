@@ -1,0 +1,91 @@
+"""Shared outputs hold no absolute paths, and moving a project does not make reports stale."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from reportlib.provenance import portable_parameters, portable_path, same_parameters, signature
+from reportlib.run import Run
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("runs/a", "runs/a"),
+        ("./runs/../runs/a", "runs/a"),
+        (".", "."),
+        ("{base}/runs/a/trainer_state.json", "runs/a/trainer_state.json"),
+        ("/elsewhere/home/someone/run-7", "run-7"),  # outside the working folder: its name
+        ("{base}/../sibling/run-8", "run-8"),
+    ],
+)
+def test_portable_path_is_never_absolute(tmp_path: Path, path: str, expected: str) -> None:
+    base = tmp_path / "project"
+    base.mkdir()
+    shown = portable_path(path.format(base=base), base=base)
+    assert shown == expected
+    assert not os.path.isabs(shown) and str(tmp_path) not in shown
+
+
+def test_portable_path_defaults_to_the_working_folder(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert portable_path(tmp_path / "runs" / "x") == "runs/x"
+
+
+def test_signature_holds_no_absolute_path(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "runs" / "r1"
+    folder.mkdir(parents=True)
+    (folder / "log.csv").write_text("step,loss\n1,2.0\n")
+    run = Run(name="r1", path=folder, format="csv", input_files=[folder / "log.csv"])
+    provenance = signature(run, {"run_dir": str(folder.resolve()), "smoothing": 0.6})
+    assert provenance["parameters"] == {"run_dir": "runs/r1", "smoothing": 0.6}
+    assert provenance["input_files"] == ["log.csv"]
+    assert str(tmp_path) not in json.dumps(provenance)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "now", "same"),
+    [
+        # the project moved, or the command ran from elsewhere: still the same report
+        ({"run_dir": "runs/r1", "smoothing": 0.6}, {"run_dir": "/new/place/runs/r1",
+                                                     "smoothing": 0.6}, True),
+        ({"run_dir": "r1", "smoothing": 0.6}, {"run_dir": "runs/r1", "smoothing": 0.6}, True),
+        # an absolute path recorded by an older reportlib is compared by name too
+        ({"run_dir": "/old/home/runs/r1", "smoothing": 0.6},
+         {"run_dir": "runs/r1", "smoothing": 0.6}, True),
+        ({"run_dir": "runs/r1", "smoothing": 0.6}, {"run_dir": "runs/r2", "smoothing": 0.6},
+         False),
+        ({"run_dir": "runs/r1", "smoothing": 0.6}, {"run_dir": "runs/r1", "smoothing": 0.0},
+         False),
+        ({"run_dir": "runs/r1"}, {"run_dir": "runs/r1", "smoothing": 0.6}, False),
+    ],
+)
+def test_same_parameters_ignores_where_the_run_lies(recorded: dict, now: dict,
+                                                   same: bool) -> None:
+    assert same_parameters(recorded, now) is same
+
+
+def test_portable_parameters_leaves_other_values_alone() -> None:
+    assert portable_parameters({"smoothing": 0.6, "whitespace": False, "run_dir": "/x/y/z",
+                                "run_dirs": ["/x/a", "/y/b"]}) == {
+        "smoothing": 0.6, "whitespace": False, "run_dir": "z", "run_dirs": ["a", "b"]}
+
+
+def test_summary_json_names_the_run_path_relative(tmp_path: Path, monkeypatch) -> None:
+    from reportlib.analysis import analyze_run
+    from reportlib.ingest import load_run
+    from reportlib.summary import build_summary
+
+    folder = tmp_path / "runs" / "r1"
+    folder.mkdir(parents=True)
+    (folder / "metrics.csv").write_text("epoch,step,train_loss\n0,1,2.0\n0,2,1.5\n0,3,1.2\n")
+    monkeypatch.chdir(tmp_path)
+    run = load_run(folder.resolve())
+    summary = build_summary(run, analyze_run(run))
+    assert summary["run"]["path"] == "runs/r1"
+    assert str(tmp_path) not in json.dumps(summary)
