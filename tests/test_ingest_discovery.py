@@ -373,7 +373,7 @@ def test_select_runs_is_one_rule_for_every_command(tree: Path, monkeypatch, give
 def test_a_folder_of_runs_is_compared_whole(tree: Path) -> None:
     from reportlib.compare import load_comparison
 
-    comparison = load_comparison([tree / "lit"], score=False)
+    comparison = load_comparison([tree / "lit"])
     assert sorted(run.name for run in comparison.runs) == ["lit-small", "lit/version_1"]
 
 
@@ -411,7 +411,7 @@ def _names_from_build(tree: Path, monkeypatch) -> set[str]:
     from reportlib import batch
     from reportlib.cli import main
 
-    def fake(source, out_dir, smoothing, pdf):  # the notebooks are tested elsewhere
+    def fake(source, out_dir, smoothing, pdf, whitespace=False):  # notebooks: tested elsewhere
         return batch.BatchItem(source.path, "built", name=source.name, seconds=0.0)
 
     monkeypatch.setattr(batch, "_build_one", fake)
