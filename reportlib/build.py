@@ -32,7 +32,7 @@ from reportlib.outputs import report_dir, temp_sibling, write_text_atomic
 from reportlib.pipeline import RunResult, analyze, save_result
 from reportlib.present.markdown import render_markdown
 from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
-from reportlib.provenance import signature
+from reportlib.provenance import portable_notebook, signature
 from reportlib.run import Run
 from reportlib.summary import summary_json
 
@@ -323,16 +323,18 @@ def execute_notebook(
             path=failed if failed.exists() else source,
             hint="check that Jupyter's python3 kernel (ipykernel) is installed",
         ) from exc
-    if title:
-        _set_title(tmp, title)
+    _finish_notebook(tmp, title, name=final.name)
     os.replace(tmp, final)
     failed.unlink(missing_ok=True)
     return final
 
 
-def _set_title(notebook: Path, title: str) -> None:
+def _finish_notebook(notebook: Path, title: str | None, *, name: str) -> None:
+    """Set the executed notebook's title; keep no absolute path of the builder in it."""
     data = json.loads(notebook.read_text(encoding="utf-8"))
-    data.setdefault("metadata", {})["title"] = title
+    if title:
+        data.setdefault("metadata", {})["title"] = title
+    portable_notebook(data, name=name)
     notebook.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
 
 

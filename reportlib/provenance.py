@@ -12,6 +12,7 @@ its name when it lies outside; input files are named relative to the run folder.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
@@ -23,7 +24,7 @@ from reportlib import __version__
 _CHUNK = 1 << 20
 
 #: Report parameters that hold a path, or a list of paths: written with :func:`portable_path`.
-PATH_PARAMETERS = ("run_dir", "run_dirs")
+PATH_PARAMETERS = ("run_dir", "run_dirs", "result_file")
 
 
 def portable_path(path: str | os.PathLike[str], *, base: Path | None = None) -> str:
@@ -53,6 +54,38 @@ def portable_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
 
     return {key: portable(value) if key in PATH_PARAMETERS else value
             for key, value in parameters.items()}
+
+
+def portable_notebook(data: dict[str, Any], *, name: str) -> None:
+    """Remove the builder's absolute paths from an executed notebook (``data``, its JSON).
+
+    papermill records where it read the notebook and wrote it, and the
+    parameters, in the metadata and in the injected parameters cell: paths
+    become portable (:func:`portable_path`), the notebook files their names
+    (``name`` is the file the notebook is saved as).
+    """
+    record = data.get("metadata", {}).get("papermill")
+    if isinstance(record, dict):
+        if isinstance(record.get("input_path"), str):
+            record["input_path"] = PurePosixPath(record["input_path"].replace("\\", "/")).name
+        if isinstance(record.get("output_path"), str):
+            record["output_path"] = name
+        if isinstance(record.get("parameters"), dict):
+            record["parameters"] = portable_parameters(record["parameters"])
+    for cell in data.get("cells", []):
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = cell.get("source", "")
+        lines = ("".join(source) if isinstance(source, list) else str(source)).splitlines(True)
+        for number, line in enumerate(lines):
+            key, sep, value = line.partition(" = ")
+            if sep and key in PATH_PARAMETERS:
+                try:
+                    shown = portable_parameters({key: json.loads(value)})[key]
+                except ValueError:
+                    continue  # not a plain string literal: leave it as papermill wrote it
+                lines[number] = f"{key} = {json.dumps(shown, ensure_ascii=False)}\n"
+        cell["source"] = lines
 
 
 def same_parameters(recorded: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:

@@ -11,6 +11,7 @@ import pytest
 
 from reportlib import build
 from reportlib.errors import BuildError, InputError, ParameterError
+from reportlib.provenance import portable_path
 from tests.conftest import EXAMPLE_DIR, snapshot
 
 pytestmark = pytest.mark.slow
@@ -61,7 +62,9 @@ def test_executed_notebook_records_the_parameters(built_report, example_run):
     nb = nbformat.read(str(built_report[0].notebook), as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1
-    assert str(example_run.resolve()) in injected[0].source
+    # the record holds the run's path relative to the working folder, never absolute
+    assert f'run_dir = "{portable_path(example_run)}"' in injected[0].source
+    assert str(example_run.resolve()) not in injected[0].source
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert errors == []

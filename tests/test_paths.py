@@ -21,6 +21,7 @@ import pytest
 
 from reportlib.errors import InputError, ParameterError
 from reportlib.outputs import MAX_NAME_LENGTH, report_dir, safe_name
+from reportlib.provenance import portable_path
 from tests.conftest import snapshot
 
 REPORTLIB = [sys.executable, "-m", "reportlib"]
@@ -133,10 +134,11 @@ def test_build_of_runs_with_odd_names_writes_only_inside_the_output_folder(tmp_p
                                                                  report.iterdir()}
         summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
         assert summary["run"]["name"] == name
-        # The notebook received the path as data: the parameter holds it exactly.
+        # The notebook received the path as data; its record holds the portable form
+        # (relative to the working folder, or the folder's name), never absolute.
         notebook = json.loads((report / "report.ipynb").read_text(encoding="utf-8"))
-        assert notebook["metadata"]["papermill"]["parameters"]["run_dir"] == str(
-            (runs / name).resolve())
+        assert notebook["metadata"]["papermill"]["parameters"]["run_dir"] == portable_path(
+            (runs / name).resolve(), base=tmp_path)  # the build ran in tmp_path
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="Linux file names may hold any bytes")

@@ -89,3 +89,33 @@ def test_summary_json_names_the_run_path_relative(tmp_path: Path, monkeypatch) -
     summary = build_summary(run, analyze_run(run))
     assert summary["run"]["path"] == "runs/r1"
     assert str(tmp_path) not in json.dumps(summary)
+
+
+def test_an_executed_notebook_keeps_no_absolute_path(tmp_path: Path, monkeypatch) -> None:
+    """papermill's record (metadata and injected cell) made portable; the shape papermill writes."""
+    from reportlib.provenance import portable_notebook
+
+    monkeypatch.chdir(tmp_path)
+    run_dir = str(tmp_path / "runs" / "r1")
+    staging = "/elsewhere/out/r1/.building-x/analysis.pickle"
+    data = {
+        "metadata": {"papermill": {
+            "input_path": "/home/someone/site-packages/reportlib/notebooks/training_report.ipynb",
+            "output_path": "/elsewhere/out/r1/.building-x/.report.ipynb.tmp.ipynb",
+            "parameters": {"run_dir": run_dir, "smoothing": 0.6, "result_file": staging}}},
+        "cells": [
+            {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]},
+             "source": ["# Parameters\n", f'run_dir = "{run_dir}"\n', "smoothing = 0.6\n",
+                        f'result_file = "{staging}"\n']},
+            {"cell_type": "code", "metadata": {}, "source": ["x = 1\n"]},
+        ],
+    }
+    portable_notebook(data, name="report.ipynb")
+    assert data["metadata"]["papermill"]["input_path"] == "training_report.ipynb"
+    assert data["metadata"]["papermill"]["output_path"] == "report.ipynb"
+    assert data["metadata"]["papermill"]["parameters"] == {
+        "run_dir": "runs/r1", "smoothing": 0.6, "result_file": "analysis.pickle"}
+    assert data["cells"][0]["source"] == ["# Parameters\n", 'run_dir = "runs/r1"\n',
+                                          "smoothing = 0.6\n", 'result_file = "analysis.pickle"\n']
+    assert data["cells"][1]["source"] == ["x = 1\n"]
+    assert str(tmp_path) not in json.dumps(data) and "/elsewhere" not in json.dumps(data)
