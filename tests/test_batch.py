@@ -145,6 +145,16 @@ def test_stale_reason(fake_report, monkeypatch, change, reason):
         assert found is not None and reason in found
 
 
+def test_a_moved_project_stays_up_to_date(fake_report, tmp_path):
+    """Issue 12: the up-to-date check does not depend on where the run folder lies."""
+    run_dir, report, _ = fake_report
+    moved = tmp_path / "elsewhere" / "project" / "run"
+    moved.parent.mkdir(parents=True)
+    shutil.move(run_dir, moved)  # a rename keeps every file's time
+    parameters = report_parameters(moved, smoothing=0.6)
+    assert batch.stale_reason(load_run(moved), report, parameters=parameters) is None
+
+
 def test_toolchain_time_covers_reportlibs_own_files():
     newest = batch.toolchain_mtime_ns()
     assert newest >= os.stat(batch.__file__).st_mtime_ns
