@@ -243,6 +243,9 @@ def test_a_folder_with_one_oddly_named_log_is_a_run_named_after_it(tmp_path: Pat
            "2,0.7,0.9\n")
     [run] = discover_runs(tmp_path / "resnet-sgd")
     assert (run.name, run.name_origin, run.path.name) == ("resnet-sgd", "folder", "log_train.log")
+    loaded = load_run(tmp_path / "resnet-sgd")  # the folder reads as the file given directly
+    assert loaded.name == "resnet-sgd"
+    assert loaded.series("train", "loss")["value"].tolist() == [0.9, 0.7]
 
 
 def test_same_stem_in_two_folders_is_told_apart_by_relative_path(tmp_path: Path) -> None:
