@@ -30,8 +30,7 @@ from typing import Any
 from reportlib import __version__
 from reportlib.build import NOTEBOOK, report_parameters
 from reportlib.errors import ParameterError, ReportlibError
-from reportlib.ingest import RunSource, load_source
-from reportlib.ingest.discovery import select_runs
+from reportlib.ingest import RunSource, load_source, select_runs
 from reportlib.outputs import COMPARE_FOLDER, safe_name, write_text_atomic
 from reportlib.present.index import IndexRow, index_row, render_index
 from reportlib.present.settings import DEFAULT_SMOOTHING
@@ -112,7 +111,7 @@ class BatchResult:
 
 def collect_runs(paths: Sequence[str | os.PathLike[str]]
                  ) -> tuple[list[RunSource], list[BatchItem]]:
-    """The runs named by ``paths``, as :func:`reportlib.ingest.discovery.select_runs` finds them.
+    """The runs named by ``paths``, as :func:`reportlib.ingest.select_runs` finds them.
 
     Every command follows that one rule: folders are searched for runs (a
     Trainer folder with ``checkpoint-*/`` is one run; ``runs/`` holding run

@@ -235,7 +235,7 @@ def summary(paths: tuple[Path, ...], as_json: bool, whitespace: bool) -> None:
 
 def _select(paths: tuple[Path, ...]) -> Any:
     """The runs of ``paths`` as every command sees them; prints errors and skipped paths."""
-    from reportlib.ingest.discovery import select_runs
+    from reportlib.ingest import select_runs
 
     selection = select_runs(paths)
     for _, error in selection.errors:

@@ -26,7 +26,7 @@ from reportlib.analysis import RunAnalysis
 from reportlib.analysis.compare import RunComparison, compare_runs
 from reportlib.build import DEFAULT_CELL_TIMEOUT, execute_notebook, export_html
 from reportlib.errors import ParameterError
-from reportlib.ingest.discovery import load_runs
+from reportlib.ingest import load_runs
 from reportlib.outputs import COMPARE_FOLDER, report_dir, write_text_atomic
 from reportlib.pipeline import analyze
 from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
@@ -70,7 +70,7 @@ def load_comparison(run_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     ----------
     run_dirs:
         Run folders, log files or folders of runs: every run that
-        :func:`reportlib.ingest.discovery.select_runs` finds (two or more).
+        :func:`reportlib.ingest.select_runs` finds (two or more).
 
     Returns
     -------

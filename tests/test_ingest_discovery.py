@@ -18,9 +18,17 @@ from pathlib import Path
 import pytest
 
 from reportlib.errors import FormatNotRecognisedError, InputError
-from reportlib.ingest import discover, discover_runs, load_run, load_source, text_log
+from reportlib.ingest import (
+    FORMATS,
+    discover,
+    discover_all,
+    discover_runs,
+    load_run,
+    load_source,
+    select_runs,
+    text_log,
+)
 from reportlib.ingest import discovery as discovery_module
-from reportlib.ingest.discovery import discover_all
 
 NANOGPT_LINE = "iter {i}: loss {loss:.4f}, time 35.12ms, mfu 12.34%\n"
 RUN_IDS = ("a" * 32, "b" * 32, "c" * 32)
@@ -309,7 +317,7 @@ def test_an_mlflow_run_without_meta_yaml_is_read_from_its_metrics(tree: Path) ->
 
 def test_a_metrics_folder_of_other_files_is_not_an_mlflow_run(tmp_path: Path) -> None:
     _write(tmp_path / "run" / "metrics" / "notes", "this is not a metric\n")
-    assert discovery_module.run_folder_format(tmp_path / "run") is None
+    assert discovery_module.run_folder_format(tmp_path / "run", FORMATS) is None
 
 
 # --- inspect: what was found, how it was grouped, why the rest was skipped -----------------
@@ -357,8 +365,6 @@ def test_inspect_of_one_run_says_where_its_name_comes_from(tree: Path) -> None:
 def test_select_runs_is_one_rule_for_every_command(tree: Path, monkeypatch, given: list[str],
                                                     names: list[str], skipped: list,
                                                     errors: list) -> None:
-    from reportlib.ingest.discovery import select_runs
-
     monkeypatch.chdir(tree)
     _write(tree / "docs-only" / "notes.md", "# Notes\n")
     if any(g.endswith("log.md") for g in given):
@@ -441,8 +447,6 @@ def test_every_command_finds_the_same_runs(tree: Path, monkeypatch, command) -> 
 
 def test_a_path_that_cannot_be_searched_is_one_error(tmp_path: Path) -> None:
     """Regression: a FIFO given as the only path was reported twice."""
-    from reportlib.ingest.discovery import select_runs
-
     os.mkfifo(tmp_path / "pipe.log")
     selection = select_runs([tmp_path / "pipe.log"])
     assert [error.one_line() for _, error in selection.errors] == [

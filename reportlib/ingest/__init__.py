@@ -22,6 +22,7 @@ discovers too (one run found: that run; several: an error naming them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +32,7 @@ import pandas as pd
 
 from reportlib.errors import FormatNotRecognisedError, InputError, ParameterError
 from reportlib.ingest import (
+    discovery,
     fairseq,
     hf_trainer,
     jsonl,
@@ -44,13 +46,7 @@ from reportlib.ingest import (
     wandb,
     yolo,
 )
-from reportlib.ingest.discovery import (
-    Discovery,
-    RunSource,
-    discover,
-    discover_runs,
-    single_run_name,
-)
+from reportlib.ingest.discovery import Discovery, RunSource, Selection
 from reportlib.ingest.logfile import (
     check_nesting,
     is_lfs_pointer,
@@ -63,8 +59,9 @@ from reportlib.ingest.predictions import discover_predictions
 from reportlib.ingest.run_yaml import apply_run_yaml
 from reportlib.run import Run
 
-__all__ = ["FORMATS", "Discovery", "LogFormat", "RunSource", "detect_format", "discover",
-           "discover_runs", "load_run", "load_source", "supported_formats"]
+__all__ = ["FORMATS", "Discovery", "LogFormat", "RunSource", "Selection", "detect_format",
+           "discover", "discover_all", "discover_runs", "load_run", "load_runs", "load_source",
+           "select_runs", "supported_formats"]
 
 
 class LogFormat(Protocol):
@@ -140,7 +137,7 @@ def load_run(path: str | PathLike[str], *, log_format: str | None = None,
     run folder's optional ``run.yaml`` into ``meta``, and find its prediction
     files (``run.predictions``). The run folder is ``path`` itself, or the
     folder that holds it when ``path`` is a file. ``run.name`` is ``name``, or
-    else :func:`~reportlib.ingest.discovery.natural_name`'s (run.yaml title,
+    else :func:`~reportlib.ingest.run_names.natural_name`'s (run.yaml title,
     the framework's run name, the folder, the file stem). A folder is
     searched with :func:`discover` first: its only run is read, and a folder
     of several runs is an error that names them.
@@ -190,7 +187,7 @@ def _load_as(resolved: Path, fmt: LogFormat, name: str | None) -> Run:
         ) from exc
     _make_safe(run, resolved)
     folder = resolved if resolved.is_dir() else resolved.parent
-    run.name = name or single_run_name(resolved, fmt.NAME)[0]
+    run.name = name or discovery.single_run_name(resolved, fmt.NAME, FORMATS)[0]
     run.format = fmt.NAME
     apply_run_yaml(run, folder)
     apply_metric_names(run, folder)
@@ -199,6 +196,47 @@ def _load_as(resolved: Path, fmt: LogFormat, name: str | None) -> Run:
         run.input_files.append(run.predictions.references_path)
         run.input_files.extend(run.predictions.checkpoints.values())
     return run
+
+
+def discover(path: str | PathLike[str]) -> Discovery:
+    """Find, group and name the runs under a folder, or the run a file belongs to.
+
+    See :mod:`reportlib.ingest.discovery`. Raises InputError when ``path``
+    does not exist or is neither a file nor a folder.
+    """
+    return discovery.discover_all([path], FORMATS)
+
+
+def discover_all(paths: Sequence[str | PathLike[str]], *, strict: bool = True) -> Discovery:
+    """The runs under several paths, named together (see
+    :func:`reportlib.ingest.discovery.discover_all`)."""
+    return discovery.discover_all(paths, FORMATS, strict=strict)
+
+
+def discover_runs(path: str | PathLike[str]) -> list[RunSource]:
+    """The runs under ``path`` (see :func:`discover`)."""
+    return list(discover(path).runs)
+
+
+def select_runs(paths: Sequence[str | PathLike[str]]) -> Selection:
+    """The runs every command handles for ``paths`` (see
+    :func:`reportlib.ingest.discovery.select_runs`)."""
+    return discovery.select_runs(paths, FORMATS, load_run)
+
+
+def load_runs(paths: Sequence[str | PathLike[str]]) -> list[Run]:
+    """Read every run :func:`select_runs` finds for ``paths``, under its name.
+
+    Raises
+    ------
+    InputError
+        The first error of the selection (a missing path, or no run anywhere);
+        or a run that cannot be read.
+    """
+    selection = select_runs(paths)
+    if selection.errors:
+        raise selection.errors[0][1]
+    return [load_source(source) for source in selection.runs]
 
 
 def load_source(source: RunSource) -> Run:

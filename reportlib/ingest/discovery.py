@@ -1,8 +1,11 @@
 """Discovery: the runs under any path, how their files group and what they are called.
 
 This is the one place that decides "one run or many". Every command turns
-its path into :class:`RunSource` items with :func:`discover` and reads each
-with :func:`reportlib.ingest.load_source`.
+its paths into :class:`RunSource` items with :func:`reportlib.ingest.select_runs`
+(or :func:`reportlib.ingest.discover`) and reads each with
+:func:`reportlib.ingest.load_source`. The functions here take the registered
+formats as an argument: the package passes :data:`reportlib.ingest.FORMATS`
+(so this module does not import the package that imports it).
 
 The walk goes down the tree at most :data:`MAX_DEPTH` folders (TensorBoard
 scans a log dir the same way, without a bound), never into version control,
@@ -37,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportlib.errors import InputError, ReportlibError
 from reportlib.ingest import hf_trainer, lightning, mlflow, tensorboard
@@ -46,9 +50,11 @@ from reportlib.ingest.run_names import natural_name, unique_names
 from reportlib.ingest.run_yaml import RUN_YAML
 from reportlib.run import Run
 
-__all__ = ["Discovery", "RunSource", "Selection", "classify_file", "discover", "discover_all",
-           "discover_runs", "load_runs", "natural_name", "run_folder_format", "select_runs",
-           "single_run_name", "skip_reason"]
+if TYPE_CHECKING:
+    from reportlib.ingest import LogFormat
+
+__all__ = ["Discovery", "RunSource", "Selection", "classify_file", "discover_all",
+           "natural_name", "run_folder_format", "select_runs", "single_run_name", "skip_reason"]
 
 #: Folders below the given one that are searched. An MLflow project needs 3
 #: (``mlruns/<experiment>/<run>``), a Lightning one under an experiments folder
@@ -136,28 +142,12 @@ class _Found:
     several: bool  # one of several logs in its folder: named by file stem
 
 
-def discover_runs(path: str | PathLike[str]) -> list[RunSource]:
-    """The runs under ``path`` (see :func:`discover`)."""
-    return list(discover(path).runs)
-
-
-def discover(path: str | PathLike[str]) -> Discovery:
-    """Find, group and name the runs under a folder, or the run a file belongs to.
-
-    Returns
-    -------
-    A :class:`Discovery`: runs in path order, and every path skipped with why.
-
-    Raises
-    ------
-    InputError
-        ``path`` does not exist, or is neither a file nor a folder.
-    """
-    return discover_all([path])
-
-
-def discover_all(paths: Sequence[str | PathLike[str]], *, strict: bool = True) -> Discovery:
+def discover_all(paths: Sequence[str | PathLike[str]], formats: Sequence[LogFormat], *,
+                 strict: bool = True) -> Discovery:
     """The runs under several paths, named together: names are unique across all of them.
+
+    ``formats`` are the registered formats (:data:`reportlib.ingest.FORMATS`,
+    which :func:`reportlib.ingest.discover_all` passes).
 
     Clashing names are told apart by their path relative to the folder that
     holds every given path (``build runs/a runs/b``: relative to ``runs/``).
@@ -185,13 +175,14 @@ def discover_all(paths: Sequence[str | PathLike[str]], *, strict: bool = True) -
     skipped: list[tuple[Path, str]] = []
     for start in starts:
         if start.is_file():
-            fmt, reason = classify_file(start)
+            fmt, reason = classify_file(start, formats)
             if fmt is None:
                 skipped.append((start, reason))
             else:
-                found.append(_Found(start, start.parent, fmt, (start,), _one_of_several(start)))
+                several = _one_of_several(start, formats)
+                found.append(_Found(start, start.parent, fmt, (start,), several))
         else:
-            _walk(start, 0, found, skipped, [0])
+            _walk(start, 0, found, skipped, [0], formats)
     unique: dict[str, _Found] = {}
     for item in found:
         unique.setdefault(os.path.normpath(item.path.absolute()), item)
@@ -222,16 +213,16 @@ class Selection:
     errors: tuple[tuple[Path, ReportlibError], ...]
 
 
-def select_runs(paths: Sequence[str | PathLike[str]]) -> Selection:
+def select_runs(paths: Sequence[str | PathLike[str]], formats: Sequence[LogFormat],
+                load_run: Callable[[Path], Run]) -> Selection:
     """The runs every command handles for ``paths``: one rule for build, summary, check, compare.
 
     A given path without a run is skipped when other paths hold runs (the
     README beside run folders that ``runs/*`` gives), and an error otherwise
-    (the error :func:`reportlib.ingest.load_run` gives for it, which says why).
+    (the error ``load_run``, :func:`reportlib.ingest.load_run`, gives for it,
+    which says why).
     """
-    from reportlib.ingest import load_run
-
-    found = discover_all(paths, strict=False)
+    found = discover_all(paths, formats, strict=False)
     errors = list(found.errors)
     reasons = dict(found.skipped)
     failed = {path for path, _ in found.errors}
@@ -254,23 +245,6 @@ def select_runs(paths: Sequence[str | PathLike[str]]) -> Selection:
     return Selection(found.runs, tuple(skipped), tuple(errors))
 
 
-def load_runs(paths: Sequence[str | PathLike[str]]) -> list[Run]:
-    """Read every run :func:`select_runs` finds for ``paths``, under its name.
-
-    Raises
-    ------
-    InputError
-        The first error of the selection (a missing path, or no run anywhere);
-        or a run that cannot be read.
-    """
-    from reportlib.ingest import load_source
-
-    selection = select_runs(paths)
-    if selection.errors:
-        raise selection.errors[0][1]
-    return [load_source(source) for source in selection.runs]
-
-
 def _holds_a_run(path: Path, runs: Sequence[RunSource]) -> bool:
     here = os.path.normpath(path.absolute())
     for run in runs:
@@ -290,8 +264,8 @@ def _check_exists(path: Path) -> None:
 
 
 def _walk(folder: Path, depth: int, found: list[_Found], skipped: list[tuple[Path, str]],
-          seen: list[int]) -> None:
-    layout = run_folder_format(folder)
+          seen: list[int], formats: Sequence[LogFormat]) -> None:
+    layout = run_folder_format(folder, formats)
     if layout is not None:
         found.append(_Found(folder, folder, layout[0], layout[1], False))
         return
@@ -317,7 +291,7 @@ def _walk(folder: Path, depth: int, found: list[_Found], skipped: list[tuple[Pat
             else:
                 subfolders.append(entry)
         elif entry.is_file():
-            fmt, reason = classify_file(entry)
+            fmt, reason = classify_file(entry, formats)
             if fmt is None:
                 skipped.append((entry, reason))
             else:
@@ -327,7 +301,7 @@ def _walk(folder: Path, depth: int, found: list[_Found], skipped: list[tuple[Pat
     for log, fmt in logs:
         found.append(_Found(log, folder, fmt, (log,), len(logs) > 1))
     for sub in subfolders:
-        _walk(sub, depth + 1, found, skipped, seen)
+        _walk(sub, depth + 1, found, skipped, seen, formats)
 
 
 def _folder_skip_reason(folder: Path) -> str | None:
@@ -390,12 +364,11 @@ RUN_FOLDER_RULES: tuple[tuple[str, Callable[[Path], tuple[Path, ...] | None]], .
 )
 
 
-def run_folder_format(folder: Path) -> tuple[str, tuple[Path, ...]] | None:
+def run_folder_format(folder: Path, formats: Sequence[LogFormat]
+                      ) -> tuple[str, tuple[Path, ...]] | None:
     """The format and log files of ``folder`` when its layout makes it one run, else None."""
-    from reportlib.ingest import FORMATS
-
     rules = list(RUN_FOLDER_RULES)
-    rules += [(fmt.NAME, fmt.run_folder_files) for fmt in FORMATS
+    rules += [(fmt.NAME, fmt.run_folder_files) for fmt in formats
               if hasattr(fmt, "run_folder_files")]
     for name, rule in rules:
         try:
@@ -428,10 +401,8 @@ def skip_reason(path: Path) -> str | None:
     return None
 
 
-def classify_file(path: Path) -> tuple[str | None, str]:
+def classify_file(path: Path, formats: Sequence[LogFormat]) -> tuple[str | None, str]:
     """The format that reads ``path`` as a log, or None and the reason it is skipped."""
-    from reportlib.ingest import FORMATS
-
     reason = skip_reason(path)
     if reason is not None:
         return None, reason
@@ -442,7 +413,7 @@ def classify_file(path: Path) -> tuple[str | None, str]:
             return None, "a Git LFS pointer, not the file itself (run `git lfs pull`)"
     except (OSError, ReportlibError) as error:
         return None, f"cannot be read ({error})"
-    for fmt in FORMATS:
+    for fmt in formats:
         try:
             if fmt.detect(path):
                 return fmt.NAME, ""
@@ -451,25 +422,26 @@ def classify_file(path: Path) -> tuple[str | None, str]:
     return None, "no log format recognises its content"
 
 
-def _one_of_several(file: Path) -> bool:
+def _one_of_several(file: Path, formats: Sequence[LogFormat]) -> bool:
     """Whether ``file`` is one of several logs in its folder, as the walk would find it."""
     folder = file.parent
-    if run_folder_format(folder) is not None or (
+    if run_folder_format(folder, formats) is not None or (
             folder.name == mlflow.METRICS_DIR and mlflow.is_run_folder(folder.parent)):
         return False  # a file of a run folder: the folder is the run
     try:
         siblings = sorted(p for p in folder.iterdir() if p.is_file() and p != file)
     except OSError:
         return False
-    return any(classify_file(p)[0] is not None for p in siblings)
+    return any(classify_file(p, formats)[0] is not None for p in siblings)
 
 
 # --- names ---------------------------------------------------------------------------------
 
 
-def single_run_name(path: Path, log_format: str) -> tuple[str, str]:
+def single_run_name(path: Path, log_format: str, formats: Sequence[LogFormat]
+                    ) -> tuple[str, str]:
     """The name discovery gives the run at ``path`` when it is alone (not told apart)."""
-    several = path.is_file() and _one_of_several(path)
+    several = path.is_file() and _one_of_several(path, formats)
     return natural_name(path, log_format, several=several)
 
 
