@@ -453,3 +453,24 @@ def test_a_path_that_cannot_be_searched_is_one_error(tmp_path: Path) -> None:
         f"{tmp_path / 'pipe.log'}: is neither a regular file nor a folder (a pipe, socket or "
         "device?). Point at the run folder or at the log file itself."]
     assert selection.runs == () and selection.skipped == ()
+
+
+def test_a_format_may_declare_its_run_folder_layout(tmp_path: Path, monkeypatch) -> None:
+    """A registered format with ``run_folder_files`` makes such a folder one run, unsearched."""
+    from types import SimpleNamespace
+
+    from reportlib import ingest
+
+    def run_folder_files(folder: Path) -> tuple[Path, ...] | None:
+        marker = folder / "custom-run.marker"
+        return (marker,) if marker.is_file() else None
+
+    custom = SimpleNamespace(NAME="custom", DESCRIPTION="a custom-run.marker folder",
+                             detect=lambda p: False, load=None,
+                             run_folder_files=run_folder_files)
+    monkeypatch.setattr(ingest, "FORMATS", (*ingest.FORMATS, custom))
+    _write(tmp_path / "exp-a" / "custom-run.marker", "x")
+    _write(tmp_path / "exp-a" / "inner" / "train.log", NANOGPT_LINE.format(i=1, loss=1.0) * 3)
+    [run] = discover_runs(tmp_path)
+    assert (run.name, run.format, run.files) == ("exp-a", "custom",
+                                                 (tmp_path / "exp-a" / "custom-run.marker",))
