@@ -474,3 +474,12 @@ def test_a_format_may_declare_its_run_folder_layout(tmp_path: Path, monkeypatch)
     [run] = discover_runs(tmp_path)
     assert (run.name, run.format, run.files) == ("exp-a", "custom",
                                                  (tmp_path / "exp-a" / "custom-run.marker",))
+
+
+def test_a_link_back_up_the_tree_is_searched_once(tmp_path: Path) -> None:
+    _write(tmp_path / "proj" / "run-a" / "train.log", NANOGPT_LINE.format(i=1, loss=1.0) * 3)
+    (tmp_path / "proj" / "run-a" / "loop").symlink_to(tmp_path / "proj")
+    found = discover(tmp_path / "proj")
+    assert [run.name for run in found.runs] == ["run-a"]
+    assert (tmp_path / "proj" / "run-a" / "loop",
+            "a link to a folder already searched") in found.skipped

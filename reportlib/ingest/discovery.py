@@ -173,6 +173,7 @@ def discover_all(paths: Sequence[str | PathLike[str]], formats: Sequence[LogForm
         starts.append(start)
     found: list[_Found] = []
     skipped: list[tuple[Path, str]] = []
+    walked = _Walked()
     for start in starts:
         if start.is_file():
             fmt, reason = classify_file(start, formats)
@@ -182,7 +183,7 @@ def discover_all(paths: Sequence[str | PathLike[str]], formats: Sequence[LogForm
                 several = _one_of_several(start, formats)
                 found.append(_Found(start, start.parent, fmt, (start,), several))
         else:
-            _walk(start, 0, found, skipped, [0], formats)
+            _walk(start, 0, found, skipped, walked, formats)
     unique: dict[str, _Found] = {}
     for item in found:
         unique.setdefault(os.path.normpath(item.path.absolute()), item)
@@ -263,8 +264,21 @@ def _check_exists(path: Path) -> None:
                          path=path, hint="Point at the run folder or at the log file itself")
 
 
+@dataclass
+class _Walked:
+    """What a walk has seen: entries counted against :data:`MAX_ENTRIES`, folders by real path."""
+
+    entries: int = 0
+    folders: set[str] = field(default_factory=set)
+
+
 def _walk(folder: Path, depth: int, found: list[_Found], skipped: list[tuple[Path, str]],
-          seen: list[int], formats: Sequence[LogFormat]) -> None:
+          seen: _Walked, formats: Sequence[LogFormat]) -> None:
+    real = os.path.realpath(folder)
+    if real in seen.folders:  # a link back up the tree (or to a folder searched already)
+        skipped.append((folder, "a link to a folder already searched"))
+        return
+    seen.folders.add(real)
     layout = run_folder_format(folder, formats)
     if layout is not None:
         found.append(_Found(folder, folder, layout[0], layout[1], False))
@@ -277,8 +291,8 @@ def _walk(folder: Path, depth: int, found: list[_Found], skipped: list[tuple[Pat
     logs: list[tuple[Path, str]] = []
     subfolders: list[Path] = []
     for entry in entries:
-        seen[0] += 1
-        if seen[0] > MAX_ENTRIES:
+        seen.entries += 1
+        if seen.entries > MAX_ENTRIES:
             skipped.append((entry, f"the search stopped after {MAX_ENTRIES} entries: point "
                             "at a smaller folder"))
             return
