@@ -23,6 +23,7 @@ from reportlib.cli import main
 from reportlib.errors import InputError, ParameterError
 from reportlib.pipeline import RunResult, analyze, load_result, save_result
 from reportlib.present.settings import check_smoothing
+from tests.conftest import EXAMPLE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -78,7 +79,11 @@ def copies(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def built(copies, tmp_path_factory):
-    """Every run built in one batch: run path (of its copy) -> its summary.json content."""
+    """Every run built in one batch: run path's name (of its copy) -> its summary.json content.
+
+    summary.json holds the run's path relative to the working folder, or its name
+    when outside (never absolute): the copies are unique by name.
+    """
     out = tmp_path_factory.mktemp("all-reports")
     result = CliRunner().invoke(main, ["build", *map(str, copies.values()), "-o", str(out),
                                        "-j", "2", "--no-progress"])
@@ -88,7 +93,7 @@ def built(copies, tmp_path_factory):
         file = folder / "summary.json"
         if file.is_file():
             data = json.loads(file.read_text(encoding="utf-8"))
-            summaries[str(Path(data["run"]["path"]).resolve())] = data
+            summaries[Path(data["run"]["path"]).name] = data
     return summaries
 
 
@@ -102,7 +107,7 @@ def _cli_summary(path: Path) -> dict:
 @pytest.mark.parametrize("path", RUNS, ids=lambda p: p.name[:60])
 def test_summary_json_equals_the_built_report(built, copies, path):
     path = copies[path]
-    report = built[str(path.resolve())]
+    report = built[path.name]
     printed = _cli_summary(path)
     assert set(report) - set(printed) == {"provenance"}  # the one key only a build knows
     for key in printed:
@@ -113,7 +118,7 @@ def test_summary_json_equals_the_built_report(built, copies, path):
 @pytest.mark.parametrize("path", RUNS, ids=lambda p: p.name[:60])
 def test_check_fails_exactly_when_the_report_warns(built, copies, path):
     path = copies[path]
-    counts = built[str(path.resolve())]["severity_counts"]
+    counts = built[path.name]["severity_counts"]
     result = CliRunner().invoke(main, ["check", str(path), "--fail-on", "warning"])
     warns = counts["warning"] + counts["critical"] > 0
     assert result.exit_code == (1 if warns else 0), result.output
@@ -128,7 +133,7 @@ def test_relative_paths_give_the_same_answer(tmp_path, monkeypatch):
     relative = Path("runs") / "tiny-codegen"
     result = CliRunner().invoke(main, ["build", str(relative), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "tiny-codegen" / "summary.json").read_text(encoding="utf-8"))
+    report = json.loads((tmp_path / EXAMPLE_DIR / "summary.json").read_text(encoding="utf-8"))
     report.pop("provenance")
     assert _cli_summary(relative) == report
 
