@@ -71,6 +71,7 @@ def make_tree(root: Path) -> Path:
         for i in range(0, 60, 20)))
     _write(out / "model_final.pth", b"\x80\x02weights")
     _write(root / "det-project" / "train_net.py", "print('train')\n")
+    _write(root / "data" / "train.parquet", b"PAR1")
     # MLflow: two experiments, a runName shared across them, a run without meta.yaml
     mlruns = root / "tracking" / "mlruns"
     _write(mlruns / "0" / "meta.yaml", "experiment_id: '0'\nname: Default\n")
@@ -147,6 +148,8 @@ def test_clashing_names_say_they_were_told_apart(tree: Path) -> None:
         (".git", r"not searched: version control"),
         ("venv", r"not searched: a Python environment"),
         ("det-project/train_net.py", r"source code"),
+        ("det-project/output/model_final.pth", r"model weights"),
+        ("data/train.parquet", r"a dataset or database file"),
     ],
 )
 def test_what_is_not_a_run_is_skipped_with_a_reason(tree: Path, relative: str,

@@ -87,6 +87,8 @@ SKIPPED_SUFFIXES = {
     **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".mp4",
                      ".wav", ".mp3"), "an image or media file"),
     **dict.fromkeys((".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z"), "an archive"),
+    **dict.fromkeys((".arrow", ".parquet", ".feather", ".tfrecord", ".tfrecords", ".lmdb",
+                     ".mdb", ".db", ".sqlite", ".idx"), "a dataset or database file"),
 }
 
 
