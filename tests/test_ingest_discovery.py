@@ -486,3 +486,59 @@ def test_a_link_back_up_the_tree_is_searched_once(tmp_path: Path) -> None:
     assert [run.name for run in found.runs] == ["run-a"]
     assert (tmp_path / "proj" / "run-a" / "loop",
             "a link to a folder already searched") in found.skipped
+
+
+# --- the real public logs of tests/data (PROVENANCE.tsv), found in one discovery -------------
+
+DATA = Path(__file__).parent / "data"
+
+#: What discovery makes of each kind of file in tests/data/PROVENANCE.tsv: a run read
+#: as this format, or skipped with this reason (a Lightning hparams.yaml alone, a
+#: Marian log that prints no metric line).
+KIND_OUTCOMES = {
+    "hf_trainer_state": "hf_trainer",
+    "jsonl": "jsonl",
+    "keras_csvlogger": "keras_csv",
+    "mlflow_meta_yaml": "mlflow",
+    "mlflow_metric": "mlflow",
+    "opennmt_log": "text_log",
+    "other_csv": "csv",
+    "pl_metrics_csv": "lightning_csv",
+    "pl_hparams_yaml": "skipped: Lightning hyperparameters without a metrics.csv",
+    "tensorboard_events": "tensorboard",
+}
+#: Files that belong to a run folder of another format: the trainer_state.json of the
+#: run whose event file lies beside it is part of that TensorBoard run folder.
+FILE_OUTCOMES = {"tensorboard/tiny-codegen_trainer_state.json": "tensorboard"}
+
+
+def _provenance_rows() -> list[dict[str, str]]:
+    lines = (DATA / "PROVENANCE.tsv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:] if line]
+
+
+def test_every_public_log_of_tests_data_is_its_own_run_or_says_why_not() -> None:
+    found = discover(DATA)
+    by_file = {}
+    for run in found.runs:  # a folder run holds every file below it
+        for file in (run.path.rglob("*") if run.path.is_dir() else (run.path,)):
+            by_file[file] = run
+    skipped = dict(found.skipped)
+    names = [run.name for run in found.runs]
+    assert len(names) == len(set(names))
+    for row in _provenance_rows():
+        path = DATA / row["local_name"]
+        expected = FILE_OUTCOMES.get(row["local_name"], KIND_OUTCOMES.get(row["kind"]))
+        if expected is None:  # plain-text logs: Caffe and OpenNMT read, Marian's has no metric
+            expected = "skipped: no log format" if "Marian" in row["notes"] else "text_log"
+        if expected.startswith("skipped: "):
+            assert skipped.get(path, "").startswith(expected[len("skipped: "):]), path
+        else:
+            assert path in by_file, (path, skipped.get(path))
+            assert by_file[path].format == expected, path
+    # The notes quote a Caffe log line: not a run (one line of a notes file is not a log).
+    assert skipped[DATA / "PROVENANCE.tsv"] == "no log format recognises its content"
+    # Each log file of a folder of several is a run of its own, named by its file stem.
+    hf_runs = [run for run in found.runs if run.path.parent == DATA / "hf"]
+    assert len(hf_runs) == 7 and all(run.name == run.path.stem for run in hf_runs)

@@ -338,7 +338,9 @@ def _folder_skip_reason(folder: Path) -> str | None:
 def _mlflow_run(folder: Path) -> tuple[Path, ...] | None:
     if not mlflow.is_run_folder(folder):
         return None
-    return tuple(sorted(p for p in (folder / mlflow.METRICS_DIR).rglob("*") if p.is_file()))
+    meta = folder / mlflow.META_FILE
+    metrics = sorted(p for p in (folder / mlflow.METRICS_DIR).rglob("*") if p.is_file())
+    return ((meta,) if meta.is_file() else ()) + tuple(metrics)
 
 
 def _hf_run(folder: Path) -> tuple[Path, ...] | None:
