@@ -28,9 +28,10 @@ Names (:mod:`reportlib.ingest.run_names`) come from, in order: the run.yaml titl
 framework's own run name (MLflow ``mlflow.runName``, ``run_name``/``name`` in a
 Lightning hparams.yaml, ``run_name`` in a Trainer's training_args.json), the
 folder, the file stem. A folder name that says nothing (``output``,
-``version_0``, an MLflow run id) is prefixed by its parents'. Names that clash
-in one discovery are told apart by their path relative to the discovered
-folder, never by a counter, so the same tree always gives the same names.
+``version_0``, an MLflow run id) gets the nearest telling folder above it.
+Names that clash in one discovery are told apart by their path relative to
+the discovered folder (MLflow runs first by their experiment's name), never by
+a counter, so the same tree always gives the same names.
 """
 
 from __future__ import annotations
@@ -277,7 +278,7 @@ class _Walked:
 def _walk(folder: Path, depth: int, found: list[_Found], skipped: list[tuple[Path, str]],
           seen: _Walked, formats: Sequence[LogFormat]) -> None:
     real = os.path.realpath(folder)
-    if real in seen.folders:  # a link back up the tree (or to a folder searched already)
+    if real in seen.folders:  # a link back up the tree, or a folder given twice
         skipped.append((folder, "a link to a folder already searched"))
         return
     seen.folders.add(real)
