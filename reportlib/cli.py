@@ -250,7 +250,8 @@ def _select(paths: tuple[Path, ...]) -> Any:
 @click.option("--format", "log_format", default=None, metavar="NAME",
               help="Read the path as this format instead of detecting it.")
 def inspect(path: Path, log_format: str | None) -> None:
-    """Show what reportlib reads from a run: format, curves, points, warnings."""
+    """Show what reportlib reads: the runs a folder holds (how each is named, why other
+    files are skipped), or for one run its format, curves, points and warnings."""
     from reportlib.ingest.inspection import inspect_run
 
     try:
