@@ -506,7 +506,16 @@ KIND_OUTCOMES = {
     "pl_metrics_csv": "lightning_csv",
     "pl_hparams_yaml": "skipped: Lightning hyperparameters without a metrics.csv",
     "tensorboard_events": "tensorboard",
+    "fairseq_train_log": "fairseq",
+    "mmengine_scalars_json": "mmengine",
+    "mmengine_vis_json": "mmengine",
+    "wandb_history_jsonl": "wandb",
+    "yolo_args_yaml": "yolo",  # the run's facts, part of its run folder
+    "yolo_results_csv": "yolo",
 }
+#: Generated test files (kind "generated") are read as the format of their folder.
+GENERATED_OUTCOMES = {"keras": "keras_csv", "lightning": "lightning_csv", "wandb": "wandb",
+                      "mmengine": "mmengine"}
 #: Files that belong to a run folder of another format: the trainer_state.json of the
 #: run whose event file lies beside it is part of that TensorBoard run folder.
 FILE_OUTCOMES = {"tensorboard/tiny-codegen_trainer_state.json": "tensorboard"}
@@ -530,6 +539,8 @@ def test_every_public_log_of_tests_data_is_its_own_run_or_says_why_not() -> None
     for row in _provenance_rows():
         path = DATA / row["local_name"]
         expected = FILE_OUTCOMES.get(row["local_name"], KIND_OUTCOMES.get(row["kind"]))
+        if row["kind"] == "generated":
+            expected = GENERATED_OUTCOMES[row["local_name"].split("/")[0]]
         if expected is None:  # plain-text logs: Caffe and OpenNMT read, Marian's has no metric
             expected = "skipped: no log format" if "Marian" in row["notes"] else "text_log"
         if expected.startswith("skipped: "):

@@ -11,11 +11,13 @@ The walk goes down the tree at most :data:`MAX_DEPTH` folders (TensorBoard
 scans a log dir the same way, without a bound), never into version control,
 virtual environments, ``node_modules`` or hidden folders, and never opens model
 weights. A folder is one run, whatever lies below it, when its layout says so
-(:data:`RUN_FOLDER_RULES`):
+(:data:`reportlib.ingest.recognition.RUN_FOLDER_RULES`):
 
 - an MLflow run: ``metrics/`` holding metric files (with or without meta.yaml);
 - a Hugging Face Trainer output_dir: ``trainer_state.json`` or ``checkpoint-*/``;
 - a Lightning CSVLogger ``version_N``: ``metrics.csv`` (with hparams.yaml);
+- a W&B run (``files/`` with wandb-history.jsonl or wandb-summary.json), an
+  ultralytics YOLO run (``results.csv``), an OpenMMLab work_dir (``vis_data/``);
 - a TensorBoard run: event files in it, or in its split sub-folders
   (``train/``, ``validation/``: Keras writes those for one run).
 
@@ -44,11 +46,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportlib.errors import InputError, ReportlibError
-from reportlib.ingest import hf_trainer, lightning, mlflow, tensorboard
-from reportlib.ingest.logfile import is_lfs_pointer, read_log_head
-from reportlib.ingest.predictions import PREDICTIONS_DIR, REFERENCES_FILE
+from reportlib.ingest import mlflow
+from reportlib.ingest.predictions import PREDICTIONS_DIR
+from reportlib.ingest.recognition import classify_file, run_folder_format, skip_reason
 from reportlib.ingest.run_names import natural_name, unique_names
-from reportlib.ingest.run_yaml import RUN_YAML
 from reportlib.run import Run
 
 if TYPE_CHECKING:
@@ -76,21 +77,6 @@ SKIPPED_FOLDERS = {
     ".trash": "MLflow's deleted runs",
 }
 
-#: File suffixes skipped without being opened, by what they hold.
-SKIPPED_SUFFIXES = {
-    **dict.fromkeys((".bin", ".safetensors", ".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras",
-                     ".onnx", ".pb", ".tflite", ".gguf", ".msgpack", ".model", ".npy", ".npz",
-                     ".pkl", ".pickle", ".joblib", ".caffemodel", ".solverstate"),
-                    "model weights or binary data"),
-    **dict.fromkeys((".py", ".sh", ".ipynb", ".js", ".c", ".cpp", ".h", ".r", ".jl", ".toml",
-                     ".cfg", ".ini", ".prototxt"), "source code or configuration"),
-    **dict.fromkeys((".md", ".rst", ".html", ".htm", ".pdf", ".tex", ".bib"), "a document"),
-    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".mp4",
-                     ".wav", ".mp3"), "an image or media file"),
-    **dict.fromkeys((".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z"), "an archive"),
-    **dict.fromkeys((".arrow", ".parquet", ".feather", ".tfrecord", ".tfrecords", ".lmdb",
-                     ".mdb", ".db", ".sqlite", ".idx"), "a dataset or database file"),
-}
 
 
 
@@ -331,114 +317,6 @@ def _folder_skip_reason(folder: Path) -> str | None:
     if folder.name.startswith("."):
         return "not searched: a hidden folder"
     return None
-
-
-# --- what a folder or a file is ------------------------------------------------------------
-
-
-def _mlflow_run(folder: Path) -> tuple[Path, ...] | None:
-    if not mlflow.is_run_folder(folder):
-        return None
-    meta = folder / mlflow.META_FILE
-    metrics = sorted(p for p in (folder / mlflow.METRICS_DIR).rglob("*") if p.is_file())
-    return ((meta,) if meta.is_file() else ()) + tuple(metrics)
-
-
-def _hf_run(folder: Path) -> tuple[Path, ...] | None:
-    state, _ = hf_trainer.find_state_file(folder)
-    return None if state is None else (state,)
-
-
-def _lightning_run(folder: Path) -> tuple[Path, ...] | None:
-    metrics = folder / lightning.METRICS_FILE
-    if not (metrics.is_file() and lightning.detect(metrics)):
-        return None
-    hparams = folder / lightning.HPARAMS_FILE
-    return (metrics, hparams) if hparams.is_file() else (metrics,)
-
-
-def _tensorboard_run(folder: Path) -> tuple[Path, ...] | None:
-    def events(where: Path) -> list[Path]:
-        try:
-            return sorted(p for p in where.iterdir() if p.is_file()
-                          and tensorboard.is_event_file_name(p.name) and skip_reason(p) is None)
-        except OSError:
-            return []
-
-    files = events(folder)
-    for split in tensorboard.SPLIT_FOLDERS:
-        if (folder / split).is_dir():
-            files += events(folder / split)
-    return tuple(files) or None
-
-
-#: Layouts that make a folder one run, whatever else lies below it, tried in
-#: order: (format name, the run's log files or None). A format module may add
-#: its own by exposing ``run_folder_files(folder)`` (see :func:`run_folder_format`).
-RUN_FOLDER_RULES: tuple[tuple[str, Callable[[Path], tuple[Path, ...] | None]], ...] = (
-    (mlflow.NAME, _mlflow_run),
-    (hf_trainer.NAME, _hf_run),
-    (lightning.NAME, _lightning_run),
-    (tensorboard.NAME, _tensorboard_run),
-)
-
-
-def run_folder_format(folder: Path, formats: Sequence[LogFormat]
-                      ) -> tuple[str, tuple[Path, ...]] | None:
-    """The format and log files of ``folder`` when its layout makes it one run, else None."""
-    rules = list(RUN_FOLDER_RULES)
-    rules += [(fmt.NAME, fmt.run_folder_files) for fmt in formats
-              if hasattr(fmt, "run_folder_files")]
-    for name, rule in rules:
-        try:
-            files = rule(folder)
-        except (OSError, ReportlibError):
-            continue  # unreadable here: the file walk below reports what it can
-        if files:
-            return name, files
-    return None
-
-
-def skip_reason(path: Path) -> str | None:
-    """Why a file is not a log without reading its content, or None when it may be one."""
-    name = path.name
-    if name.startswith("."):
-        return "a hidden file"
-    if name == RUN_YAML:
-        return "run facts: read with the run(s) of its folder"
-    if name == REFERENCES_FILE:
-        return "prediction references: read with the run of its folder"
-    if name.endswith(lightning.HPARAMS_FILE):
-        return (f"Lightning hyperparameters without a {lightning.METRICS_FILE} beside them: no "
-                "logged values")
-    if name.endswith(mlflow.META_FILE):
-        return (f"MLflow run facts without the {mlflow.METRICS_DIR}/ folder beside them: no "
-                "logged values")
-    kind = SKIPPED_SUFFIXES.get(path.suffix.lower())
-    if kind is not None:
-        return f"{kind}, not a log"
-    return None
-
-
-def classify_file(path: Path, formats: Sequence[LogFormat]) -> tuple[str | None, str]:
-    """The format that reads ``path`` as a log, or None and the reason it is skipped."""
-    reason = skip_reason(path)
-    if reason is not None:
-        return None, reason
-    try:
-        if path.stat().st_size == 0:
-            return None, "an empty file"
-        if is_lfs_pointer(read_log_head(path, 256)):
-            return None, "a Git LFS pointer, not the file itself (run `git lfs pull`)"
-    except (OSError, ReportlibError) as error:
-        return None, f"cannot be read ({error})"
-    for fmt in formats:
-        try:
-            if fmt.detect(path):
-                return fmt.NAME, ""
-        except (OSError, ValueError, ReportlibError):
-            continue
-    return None, "no log format recognises its content"
 
 
 def _one_of_several(file: Path, formats: Sequence[LogFormat]) -> bool:

@@ -38,6 +38,7 @@ GENERIC_NAMES = frozenset({
     "tensorboard", "mlruns", "train", "training", "eval", "exp", "experiments", "save",
     "saved", "trainer_state", "trainer_log", "training_log", "train_log", "log_train",
     "events", "artifacts", "files", "tmp", "default", "history", "progress", "scalars",
+    "vis_data", "wandb", "detect", "segment", "classify", "pose", "obb", "work_dirs",
 })
 _GENERIC_PATTERN = re.compile(
     r"^(?:version_\d+|checkpoint-\d+|\d+|[0-9a-f]{32}|run-\d{8}_\d{6}-\w+|"
