@@ -29,17 +29,21 @@ PATH_PARAMETERS = ("run_dir", "run_dirs", "result_file")
 
 def portable_path(path: str | os.PathLike[str], *, base: Path | None = None) -> str:
     """``path`` as shared outputs show it: POSIX-style, relative to ``base``
-    (default: the working folder) when it lies inside, else its name alone.
+    (default: the working folder) when it lies inside; else its name, after its
+    folder's name when it is a file (``run-7/train.log``: a log's name alone
+    rarely says which run it is).
 
     Never absolute, so that a report says the same wherever it was built.
     """
     given = Path(path)
     base = Path.cwd() if base is None else Path(base)
+    absolute = Path(os.path.normpath(given if given.is_absolute() else base / given))
     try:
-        absolute = given if given.is_absolute() else base / given
-        relative = Path(os.path.normpath(absolute)).relative_to(os.path.normpath(base.absolute()))
+        relative = absolute.relative_to(os.path.normpath(base.absolute()))
     except ValueError:
-        return Path(os.path.normpath(given.absolute())).name or given.as_posix()
+        if absolute.is_file() and absolute.parent.name:
+            return f"{absolute.parent.name}/{absolute.name}"
+        return absolute.name or given.as_posix()
     return relative.as_posix()
 
 

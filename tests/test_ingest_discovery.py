@@ -355,13 +355,13 @@ def test_inspect_of_one_run_says_where_its_name_comes_from(tree: Path) -> None:
         (["logs"], ["owt", "shakespeare"], [], []),
         (["logs/owt.log", "README.md"], ["owt"], [("README.md", r"a document, not a log")], []),
         (["logs", "missing"], ["owt", "shakespeare"], [], [("missing", r"no such file")]),
-        (["README.md"], [], [], [("README.md", r"README\.md: no supported training-log format")]),
+        (["README.md"], [], [], [("README.md", r"README\.md: is a document, not a training log")]),
         (["docs-only"], [], [], [("docs-only", r"docs-only: no supported .*it holds notes\.md")]),
-        # a format would read it, but discovery skips documents: every command says so
+        # a format would read it, but documents are never runs: every command says so
         (["docs-only/log.md"], [], [],
-         [("docs-only/log.md", r"log\.md: not a training run: a document, not a log")]),
+         [("docs-only/log.md", r"log\.md: is a document, not a training log")]),
         (["venv/lib/../pyvenv.cfg"], [], [],
-         [("venv/lib/../pyvenv.cfg", r"no supported training-log format recognises")]),
+         [("venv/lib/../pyvenv.cfg", r"pyvenv\.cfg: is source code or configuration, not a")]),
         (["lit/lightning_logs/version_1", "hf-out"], ["hf-sweep-3", "lit/version_1"], [], []),
     ],
 )

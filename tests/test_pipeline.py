@@ -12,6 +12,7 @@ a warning or a critical finding.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -81,8 +82,9 @@ def copies(tmp_path_factory):
 def built(copies, tmp_path_factory):
     """Every run built in one batch: run path's name (of its copy) -> its summary.json content.
 
-    summary.json holds the run's path relative to the working folder, or its name
-    when outside (never absolute): the copies are unique by name.
+    summary.json holds the run's path relative to the working folder, or its
+    name (``folder/file`` for a log file) when outside, never absolute: each copy
+    is found by its numbered folder.
     """
     out = tmp_path_factory.mktemp("all-reports")
     result = CliRunner().invoke(main, ["build", *map(str, copies.values()), "-o", str(out),
@@ -93,8 +95,13 @@ def built(copies, tmp_path_factory):
         file = folder / "summary.json"
         if file.is_file():
             data = json.loads(file.read_text(encoding="utf-8"))
-            summaries[Path(data["run"]["path"]).name] = data
+            summaries[_copy_folder(Path(data["run"]["path"]))] = data
     return summaries
+
+
+def _copy_folder(path: Path) -> str:
+    """The numbered folder (``07-...``) a copy of a run lies in, from any form of its path."""
+    return next(part for part in path.parts if re.match(r"\d\d-", part))
 
 
 def _cli_summary(path: Path) -> dict:
@@ -107,7 +114,7 @@ def _cli_summary(path: Path) -> dict:
 @pytest.mark.parametrize("path", RUNS, ids=lambda p: p.name[:60])
 def test_summary_json_equals_the_built_report(built, copies, path):
     path = copies[path]
-    report = built[path.name]
+    report = built[_copy_folder(path)]
     printed = _cli_summary(path)
     assert set(report) - set(printed) == {"provenance"}  # the one key only a build knows
     for key in printed:
@@ -118,7 +125,7 @@ def test_summary_json_equals_the_built_report(built, copies, path):
 @pytest.mark.parametrize("path", RUNS, ids=lambda p: p.name[:60])
 def test_check_fails_exactly_when_the_report_warns(built, copies, path):
     path = copies[path]
-    counts = built[path.name]["severity_counts"]
+    counts = built[_copy_folder(path)]["severity_counts"]
     result = CliRunner().invoke(main, ["check", str(path), "--fail-on", "warning"])
     warns = counts["warning"] + counts["critical"] > 0
     assert result.exit_code == (1 if warns else 0), result.output

@@ -21,11 +21,14 @@ from reportlib.run import Run
         ("{base}/runs/a/trainer_state.json", "runs/a/trainer_state.json"),
         ("/elsewhere/home/someone/run-7", "run-7"),  # outside the working folder: its name
         ("{base}/../sibling/run-8", "run-8"),
+        ("{base}/../sibling/run-8/train.log", "run-8/train.log"),  # a file: after its folder
     ],
 )
 def test_portable_path_is_never_absolute(tmp_path: Path, path: str, expected: str) -> None:
     base = tmp_path / "project"
     base.mkdir()
+    (tmp_path / "sibling" / "run-8").mkdir(parents=True)
+    (tmp_path / "sibling" / "run-8" / "train.log").write_text("x")
     shown = portable_path(path.format(base=base), base=base)
     assert shown == expected
     assert not os.path.isabs(shown) and str(tmp_path) not in shown

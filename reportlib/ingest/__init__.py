@@ -56,6 +56,7 @@ from reportlib.ingest.logfile import (
 )
 from reportlib.ingest.metric_names import apply_metric_names
 from reportlib.ingest.predictions import discover_predictions
+from reportlib.ingest.recognition import SKIPPED_SUFFIXES
 from reportlib.ingest.run_yaml import apply_run_yaml
 from reportlib.run import Run
 
@@ -171,6 +172,14 @@ def load_run(path: str | PathLike[str], *, log_format: str | None = None,
     resolved = _existing_path(path)
     if log_format is None and resolved.is_dir():
         return _load_discovered(resolved, name)
+    kind = SKIPPED_SUFFIXES.get(resolved.suffix.lower()) if log_format is None else None
+    if kind is not None:  # what discovery never opens is not a run here either
+        raise InputError(
+            f"is {kind}, not a training log",
+            path=resolved,
+            hint="Point at a log file or a run folder (`reportlib inspect PATH --format NAME` "
+            "reads a file as a format anyway)",
+        )
     fmt = _pick_format(resolved) if log_format is None else _format_named(log_format)
     return _load_as(resolved, fmt, name)
 
