@@ -553,3 +553,19 @@ def test_every_public_log_of_tests_data_is_its_own_run_or_says_why_not() -> None
     # Each log file of a folder of several is a run of its own, named by its file stem.
     hf_runs = [run for run in found.runs if run.path.parent == DATA / "hf"]
     assert len(hf_runs) == 7 and all(run.name == run.path.stem for run in hf_runs)
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("make_logs.py", r"make_logs\.py: is source code or configuration, not a training log"),
+        ("notes.md", r"notes\.md: is a document, not a training log"),
+    ],
+)
+def test_load_run_refuses_what_discovery_never_opens(tmp_path: Path, name: str,
+                                                     match: str) -> None:
+    """A script that prints log lines is not a run, whichever command reads it."""
+    path = _write(tmp_path / name, NANOGPT_LINE.format(i=1, loss=1.0) * 3)
+    with pytest.raises(InputError, match=match):
+        load_run(path)
+    assert load_run(path, log_format="text_log").format == "text_log"  # forced, it reads
