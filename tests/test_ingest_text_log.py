@@ -105,8 +105,9 @@ HF_PRINTED = (
 """
 
 
-def test_hf_printed_dicts(tmp_path: Path) -> None:
-    run = text_log.load(write(tmp_path, HF_PRINTED))
+def test_hf_printed_dicts_without_progress_bar(tmp_path: Path) -> None:
+    text = HF_PRINTED.split("]", 1)[1]  # the same dicts, no tqdm bar at all
+    run = text_log.load(write(tmp_path, text))
     assert run.meta["text_log_preset"] == "hf_print"
     loss = run.series("train", "loss")
     assert loss[["step", "value", "epoch"]].values.tolist() == [[1, 2.31, 0.5], [2, 1.95, 1.0]]
@@ -116,6 +117,50 @@ def test_hf_printed_dicts(tmp_path: Path) -> None:
     assert ("train", "train_loss") not in run.curves()
     assert run.meta["step_unit"] == "log line"
     assert run.warnings[0].startswith("the Trainer's printed logs carry no step")
+
+
+def test_hf_printed_dicts_one_bar_before(tmp_path: Path) -> None:
+    # One counter (10/200 at epoch 0.5: 20 steps per epoch) and no bar after any
+    # dict: the others are placed by their epoch at that rate.
+    run = text_log.load(write(tmp_path, HF_PRINTED))
+    assert run.series("train", "loss")["step"].tolist() == [10, 20]
+    assert run.series("eval", "chrf")["step"].tolist() == [20]
+    assert run.meta["max_steps"] == 200
+    assert "step_unit" not in run.meta
+
+
+# Captured with `python -u hfprint.py > train.log 2>&1` (GENERATED here with
+# transformers 5.25 and tqdm 4.70, see tests/data/PROVENANCE.tsv): 300 examples,
+# batch 8 -> 38 steps per epoch, 3 epochs = 114 steps, logging_steps=10, eval per epoch.
+HF_CAPTURED = DATA / "generated_hf_print_tqdm__train.log"
+HF_STEPS_PER_EPOCH, HF_EPOCHS, HF_LOGGING_STEPS = 38, 3, 10
+
+
+def test_hf_printed_dicts_take_the_progress_bar_step() -> None:
+    run = text_log.load(HF_CAPTURED)
+    total = HF_STEPS_PER_EPOCH * HF_EPOCHS
+    loss = run.series("train", "loss")
+    assert loss["step"].tolist() == list(range(HF_LOGGING_STEPS, total, HF_LOGGING_STEPS))
+    evals = run.series("eval", "loss")
+    assert evals["step"].tolist() == [HF_STEPS_PER_EPOCH * e for e in range(1, HF_EPOCHS + 1)]
+    assert evals["epoch"].tolist() == [float(e) for e in range(1, HF_EPOCHS + 1)]
+    assert (run.meta["max_steps"], run.meta["global_step"]) == (total, total)
+    assert run.warnings[0].startswith("the Trainer's printed dicts carry no step: each took")
+
+
+@pytest.mark.parametrize(
+    "counters",
+    [
+        (50, 20, 10),  # counters after the dicts go backwards: streams mixed out of order
+        (90, 90, 0),  # a second run restarting its bar in the same file
+    ],
+)
+def test_hf_printed_dicts_unusable_bar_falls_back_to_lines(tmp_path: Path, counters) -> None:
+    first, second, third = (f"  x%| | {n}/90 [00:01<00:00]" for n in counters)
+    lines = [first, "{'loss': 2.0, 'epoch': 0.5}", second, "{'loss': 1.0, 'epoch': 1.0}", third, ""]
+    run = text_log.load(write(tmp_path, "\n".join(lines)))
+    assert run.series("train", "loss")["step"].tolist() == [1, 2]
+    assert run.meta["step_unit"] == "log line"
 
 
 def test_run_yaml_patterns(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ Presets (:data:`PRESETS`) cover logs that tools print in a fixed form:
   ``Validation accuracy: 44.6`` lines after it (which belong to that step);
 - ``hf_print``: the dicts a Hugging Face Trainer prints
   (``{'loss': 2.31, 'grad_norm': 1.2, 'learning_rate': 5e-05, 'epoch': 0.5}``,
-  numbers possibly quoted, as transformers 5 prints them);
+  numbers possibly quoted, as transformers 5 prints them); each dict takes the
+  step of the tqdm counter ``N/TOTAL`` redrawn after it when the capture has
+  the bar (:mod:`.tqdm_steps`), else the rank of its training line;
 - ``caffe``: ``Iteration 100 (4.7 iter/s, 21.2s/100 iters), loss = 0.22``,
   ``Iteration 100, lr = 0.0099`` and ``Test net output #0: accuracy = 0.98``.
 
@@ -51,6 +53,7 @@ from reportlib.ingest.tidy import (
     plural,
     tidy_scalars,
 )
+from reportlib.ingest.tqdm_steps import TQDM_COUNTER, steps_from_progress_bar
 from reportlib.metrics import normalise_key
 from reportlib.run import Run
 
@@ -169,6 +172,9 @@ DESCRIPTION = (
 
 _HF_DICT = re.compile(r"\{'[^{}]*\}")
 
+#: A printed dict or a tqdm counter, whichever comes first on a line.
+_HF_EVENT = re.compile(_HF_DICT.pattern + "|" + TQDM_COUNTER.pattern)
+
 
 #: A file is a text log when its best preset matches at least this many lines
 #: of its first 64 KiB...
@@ -239,6 +245,8 @@ def load(path: Path) -> Run:
     reader = _Reader(preset)
     for number, line in enumerate(lines, start=1):
         reader.feed(line, number)
+    from_bar = (steps_from_progress_bar(reader.events, reader.steps, reader.epochs)
+                if preset.python_dicts else None)
     logged = reader.logged()
     logged = epoch_to_column(logged)
     logged, summary = hf_summary_to_meta(logged)
@@ -253,7 +261,15 @@ def load(path: Path) -> Run:
         )
     if summary:
         meta["train_summary"] = summary
-    if preset.python_dicts and reader.matched:
+    if from_bar is not None:
+        meta["max_steps"], meta["global_step"] = from_bar
+        meta["step_source"] = "the Trainer's progress bar (N/TOTAL)"
+        warnings.insert(
+            0,
+            "the Trainer's printed dicts carry no step: each took the step of the progress bar "
+            f"(N/{from_bar[0]}) redrawn after it",
+        )
+    elif preset.python_dicts and reader.matched:
         meta["step_unit"] = "log line"
         warnings.insert(
             0,
@@ -451,6 +467,9 @@ class _Reader:
         self.no_step = 0
         self.bad_dicts: list[int] = []
         self.train_lines = 0
+        # In order: ("bar", n, total) for a tqdm counter, ("dict", first, end, kind)
+        # for a printed dict whose values are self.steps[first:end].
+        self.events: list[tuple[Any, ...]] = []
 
     def feed(self, line: str, number: int) -> None:
         for pattern, fact in self.preset.facts:
@@ -458,8 +477,11 @@ class _Reader:
             if match:
                 self.facts[fact] = int(match.group(1)) if match.groups() else True
         if self.preset.python_dicts:
-            for found in _HF_DICT.finditer(line):
-                self._python_dict(found.group(0), number)
+            for found in _HF_EVENT.finditer(line):
+                if found.group(1) is not None:  # a tqdm counter N/TOTAL
+                    self.events.append(("bar", int(found.group(1)), int(found.group(2))))
+                else:
+                    self._python_dict(found.group(0), number)
             return
         for rule in self.preset.rules:
             match = rule.pattern.search(line)
@@ -509,9 +531,12 @@ class _Reader:
         if not is_eval and not is_summary:
             self.train_lines += 1
         self.step = self.train_lines
+        first = len(self.steps)
         for key, value in values.items():
             curve = normalise_key(key, "eval" if is_eval else "train")
             self._add(key, value, None if is_summary else curve)
+        kind = "summary" if is_summary else "eval" if is_eval else "train"
+        self.events.append(("dict", first, len(self.steps), kind))
 
     def _add(self, key: str, raw: str | float, curve: tuple[str, str] | None) -> None:
         if self.step is None:
