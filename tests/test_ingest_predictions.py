@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from reportlib.errors import InputError, PredictionsError
-from reportlib.ingest.predictions import discover_predictions, parse_prediction_name
+from reportlib.ingest import load_run
+from reportlib.ingest.predictions import (
+    discover_predictions,
+    parse_prediction_name,
+    place_epoch_predictions,
+)
+from reportlib.run import make_scalars
 
 
 @pytest.mark.parametrize(
@@ -161,3 +171,105 @@ def test_contradicting_names_are_errors(tmp_path: Path, names: list[str], match:
         discover_predictions(make_folder(tmp_path, names))
     assert isinstance(info.value, InputError)
     assert "\n" not in str(info.value)
+
+
+# --- epoch-named files placed at that epoch's evaluation (pattern 12) -------------------
+
+def _evals(epochs: list[float], steps_per_epoch: int = 38) -> pd.DataFrame:
+    """Eval-loss rows, the k-th (from 0) at step (k + 1) x steps_per_epoch, and train rows."""
+    rows = [{"step": (k + 1) * steps_per_epoch, "epoch": e, "split": "eval", "metric": "loss",
+             "value": 1.0, "wall_time": math.nan, "source_key": "eval_loss"}
+            for k, e in enumerate(epochs)]
+    rows += [{"step": s, "epoch": s / steps_per_epoch, "split": "train", "metric": "loss",
+              "value": 2.0, "wall_time": math.nan, "source_key": "loss"} for s in (10, 20, 30)]
+    return make_scalars(rows)
+
+
+@pytest.mark.parametrize(
+    ("epochs", "log_format", "files", "expected"),
+    [
+        # HF: the evaluation at the end of epoch k has epoch k.0 (steps 38, 76, 114)
+        ([1.0, 2.0, 3.0], "hf_trainer", [1, 2, 3], {1: 38, 2: 76, 3: 114}),
+        # the epoch-07 of the issue: the 7th evaluation, not step 7
+        ([float(e) for e in range(1, 11)], "hf_trainer", [7], {7: 266}),
+        # gradient accumulation: the last step of an epoch falls just short of its end
+        ([0.9968, 1.9968], "hf_trainer", [1, 2], {1: 38, 2: 76}),
+        # Lightning's epoch column counts from 0: epoch-01 is the row with epoch 0
+        ([0.0, 1.0, 2.0], "lightning_csv", [1, 3], {1: 38, 3: 114}),
+    ],
+)
+def test_epoch_named_files_take_their_evaluation_step(
+    tmp_path: Path, epochs: list[float], log_format: str, files: list[int],
+    expected: dict[int, int],
+) -> None:
+    names = [f"epoch-{k:02d}.jsonl" for k in files]
+    found = discover_predictions(make_folder(tmp_path, names))
+    scalars = _evals(epochs)
+    warnings: list[str] = []
+    placed = place_epoch_predictions(found, scalars, log_format, warnings)
+    assert placed is not None and placed.keyed_by == "step"
+    steps = {parse_prediction_name(path)[1]: step for step, path in placed.checkpoints.items()}
+    assert steps == expected
+    evals = scalars[scalars["split"] == "eval"]
+    for epoch, step in steps.items():  # each step is an evaluation's, at that epoch's end
+        row = evals[evals["step"] == step]
+        origin = 1 if log_format == "lightning_csv" else 0
+        assert round(float(row["epoch"].iloc[0])) + origin == epoch
+    assert warnings == ["prediction files named by epoch were matched to the evaluation at the "
+                        "end of that epoch (counted from 1): "
+                        + ", ".join(f"epoch-{e:02d}.jsonl -> step {s}" for e, s in steps.items())]
+
+
+@pytest.mark.parametrize(
+    ("epochs", "files", "kept", "warning"),
+    [
+        # epoch 5 was never evaluated (the run stopped after 3): left out, named
+        ([1.0, 2.0, 3.0], [1, 5], {1: 38},
+         r"^1 prediction file name an epoch the log has no evaluation for \(it evaluated at the "
+         r"end of epoch 1, 2, 3\): epoch-05\.jsonl; left out, not guessed$"),
+        # evaluation every N steps: which one is "epoch 2" is not known
+        ([0.5, 1.0, 1.5, 2.0], [1, 2], None,
+         r"^2 prediction files named by epoch, but the log does not evaluate exactly once"),
+        # two evaluations in one epoch
+        ([1.0, 1.015, 2.0], [1], None, r"does not evaluate exactly once at the end of each epoch"),
+        # evaluations without an epoch
+        ([math.nan, math.nan], [1], None, r"does not evaluate exactly once"),
+    ],
+)
+def test_epoch_named_files_that_cannot_be_placed_are_left_out(
+    tmp_path: Path, epochs: list[float], files: list[int], kept: dict[int, int] | None,
+    warning: str,
+) -> None:
+    found = discover_predictions(make_folder(tmp_path, [f"epoch-{k:02d}.jsonl" for k in files]))
+    warnings: list[str] = []
+    placed = place_epoch_predictions(found, _evals(epochs), "hf_trainer", warnings)
+    if kept is None:
+        assert placed is None
+    else:
+        assert placed is not None
+        assert {parse_prediction_name(p)[1]: s for s, p in placed.checkpoints.items()} == kept
+    assert re.search(warning, warnings[0])
+
+
+def test_step_named_files_and_logs_without_evaluations_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    by_step = discover_predictions(make_folder(tmp_path / "a", ["step-10.jsonl"]))
+    assert place_epoch_predictions(by_step, _evals([1.0]), "hf_trainer") is by_step
+    by_epoch = discover_predictions(make_folder(tmp_path / "b", ["epoch-01.jsonl"]))
+    no_evals = _evals([])
+    assert place_epoch_predictions(by_epoch, no_evals, "hf_trainer") is by_epoch
+    assert place_epoch_predictions(None, _evals([1.0]), "hf_trainer") is None
+
+
+def test_load_run_places_epoch_files_of_an_hf_run(tmp_path: Path) -> None:
+    """Regression (issue 11, pattern 12): epoch-07.jsonl was scored as step 7."""
+    folder = make_folder(tmp_path, ["epoch-01.jsonl", "epoch-02.jsonl"])
+    log = [{"epoch": 0.5, "loss": 2.0, "step": 19}, {"epoch": 1.0, "eval_loss": 1.5, "step": 38},
+           {"epoch": 2.0, "eval_loss": 1.2, "step": 76}]
+    (folder / "trainer_state.json").write_text(json.dumps(
+        {"global_step": 76, "epoch": 2.0, "log_history": log}))
+    run = load_run(folder)
+    assert run.predictions is not None and run.predictions.keyed_by == "step"
+    assert {s: p.name for s, p in run.predictions.checkpoints.items()} == {
+        38: "epoch-01.jsonl", 76: "epoch-02.jsonl"}

@@ -55,7 +55,7 @@ from reportlib.ingest.logfile import (
     replace_lone_surrogates,
 )
 from reportlib.ingest.metric_names import apply_metric_names
-from reportlib.ingest.predictions import discover_predictions
+from reportlib.ingest.predictions import discover_predictions, place_epoch_predictions
 from reportlib.ingest.recognition import SKIPPED_SUFFIXES
 from reportlib.ingest.run_yaml import apply_run_yaml
 from reportlib.run import Run
@@ -200,7 +200,8 @@ def _load_as(resolved: Path, fmt: LogFormat, name: str | None) -> Run:
     run.format = fmt.NAME
     apply_run_yaml(run, folder)
     apply_metric_names(run, folder)
-    run.predictions = discover_predictions(folder, run.warnings)
+    run.predictions = place_epoch_predictions(
+        discover_predictions(folder, run.warnings), run.scalars, run.format, run.warnings)
     if run.predictions is not None:
         run.input_files.append(run.predictions.references_path)
         run.input_files.extend(run.predictions.checkpoints.values())

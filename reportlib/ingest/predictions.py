@@ -8,6 +8,11 @@
 Only the file names are read here: which checkpoint each file belongs to, by
 step (``step-000630``, ``checkpoint-630``, ``630``) or by epoch (``epoch-03``).
 :mod:`reportlib.scoring` reads the contents.
+
+A file named by epoch is then placed at the step of that epoch's evaluation
+(:func:`place_epoch_predictions`): ``epoch-07`` (counted from 1) is the
+evaluation logged at the end of epoch 7, when the log evaluates once per epoch.
+A name that cannot be placed is left out with a warning, never guessed.
 """
 
 from __future__ import annotations
@@ -16,12 +21,29 @@ import re
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from reportlib.errors import PredictionsError
+from reportlib.ingest.tidy import listed, plural
 from reportlib.run import Predictions
 
 REFERENCES_FILE = "references.jsonl"
 PREDICTIONS_DIR = "predictions"
 PREDICTIONS_SUFFIX = ".jsonl"
+
+#: Formats whose epoch column counts from 0: Lightning writes ``trainer.current_epoch``
+#: (the validation at the end of the first epoch has epoch 0). Hugging Face's
+#: epoch is the fraction of epochs done (1.0 at the end of the first), and the
+#: other readers convert to that (Keras' 0-based column becomes 1-based).
+ZERO_BASED_EPOCH_FORMATS = frozenset({"lightning_csv"})
+
+#: How far from a whole number an evaluation's epoch may be and still be "the
+#: end of that epoch": HF rounds logged epochs to 4 significant digits and, with
+#: gradient accumulation, an epoch's last optimizer step can fall a little short
+#: of its end (0.9968...). A 2% margin tells that from evaluations every N steps,
+#: which land at arbitrary fractions.
+EPOCH_END_TOLERANCE = 0.02
 
 #: File stems that name a checkpoint, and whether the number is a step or an epoch.
 #: A bare number (``630.jsonl``) is a step: DESIGN.md writes ``predictions/<step>.jsonl``.
@@ -142,4 +164,94 @@ def discover_predictions(
         references_path=references,
         checkpoints=dict(sorted(checkpoints.items())),
         keyed_by=kind,
+    )
+
+
+def _epoch_evaluations(scalars: pd.DataFrame, zero_based: bool) -> dict[int, int] | None:
+    """Map epoch (from 1) -> step of its evaluation, when the log evaluates once per epoch.
+
+    None when it does not (an evaluation away from an epoch's end, two in one
+    epoch, or evaluations without an epoch).
+    """
+    evals = scalars[scalars["split"] == "eval"]
+    if evals.empty:
+        return None
+    epochs = evals.groupby("step", sort=True)["epoch"].max()
+    values = epochs.to_numpy(dtype=float) + (1.0 if zero_based else 0.0)
+    if not np.isfinite(values).all():
+        return None
+    whole = np.rint(values)
+    if (np.abs(values - whole) > EPOCH_END_TOLERANCE).any() or (whole < 1).any():
+        return None
+    if len(set(whole.tolist())) != len(whole):
+        return None
+    return {int(e): int(step) for e, step in zip(whole, epochs.index, strict=True)}
+
+
+def place_epoch_predictions(
+    predictions: Predictions | None,
+    scalars: pd.DataFrame,
+    log_format: str,
+    warnings: list[str] | None = None,
+) -> Predictions | None:
+    """Key prediction files named by epoch by the step of that epoch's evaluation.
+
+    ``epoch-07.jsonl`` counts epochs from 1 (as people and the Trainer do), so
+    it is the evaluation at the end of the 7th epoch: the one whose epoch is 7.0
+    in a Hugging Face log, 6 in a Lightning ``metrics.csv``
+    (:data:`ZERO_BASED_EPOCH_FORMATS`). This needs a log that evaluates once per
+    epoch; a file whose epoch has no such evaluation is left out with a
+    warning (scoring it under a guessed step would compare it with another
+    checkpoint's logged values).
+
+    Parameters
+    ----------
+    predictions:
+        What :func:`discover_predictions` found (returned as is unless keyed by epoch).
+    scalars:
+        The run's tidy scalars.
+    log_format:
+        The ingest format's name, for the epoch origin.
+    warnings:
+        A list that gets a sentence saying what was matched or left out.
+
+    Returns
+    -------
+    Predictions keyed by step; the same Predictions when they are keyed by step
+    already or the log has no evaluation to place them against; None when no
+    file could be placed.
+    """
+    notes: list[str] = [] if warnings is None else warnings
+    if predictions is None or predictions.keyed_by != "epoch":
+        return predictions
+    if not (scalars["split"] == "eval").any():
+        return predictions  # nothing logged to compare with: scored by epoch
+    placed = _epoch_evaluations(scalars, log_format in ZERO_BASED_EPOCH_FORMATS)
+    files = predictions.checkpoints
+    if placed is None:
+        notes.append(
+            f"{plural(len(files), 'prediction file')} named by epoch, but the log does not "
+            "evaluate exactly once at the end of each epoch, so which evaluation each belongs "
+            "to is not known; they were left out (name them by step, e.g. step-000630.jsonl)"
+        )
+        return None
+    steps = {epoch: placed[epoch] for epoch in files if epoch in placed}
+    missing = [files[epoch].name for epoch in files if epoch not in placed]
+    if missing:
+        notes.append(
+            f"{plural(len(missing), 'prediction file')} name an epoch the log has no evaluation "
+            f"for (it evaluated at the end of epoch {listed(sorted(placed))}): {listed(missing)}; "
+            "left out, not guessed"
+        )
+    if not steps:
+        return None
+    matched = [f"{files[epoch].name} -> step {step}" for epoch, step in steps.items()]
+    notes.append(
+        "prediction files named by epoch were matched to the evaluation at the end of that "
+        f"epoch (counted from 1): {listed(matched)}"
+    )
+    return Predictions(
+        references_path=predictions.references_path,
+        checkpoints={steps[e]: files[e] for e in sorted(steps)},
+        keyed_by="step",
     )
