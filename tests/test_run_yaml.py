@@ -130,7 +130,8 @@ def test_apply_merges_into_meta_and_records_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "title: T\nepochs: 3\nmodel: gpt2\n")
     run = make_run(global_step=30)
     apply_run_yaml(run, tmp_path)
-    assert run.meta == {"global_step": 30, "title": "T", "epochs": 3, "model": {"name": "gpt2"}}
+    assert run.meta == {"global_step": 30, "title": "T", "epochs": 3, "model": {"name": "gpt2"},
+                        "sources": {"title": "run.yaml", "epochs": "run.yaml", "model": "run.yaml"}}
     assert run.input_files == [path]
     assert run.warnings == []
     assert run.name == "r"  # the title does not rename the run

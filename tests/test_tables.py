@@ -111,8 +111,8 @@ def test_run_facts_table() -> None:
     assert facts["Title"] == "Tiny GPT-2, 10 epochs"
     assert facts["Model"] == "gpt2-tiny"
     assert facts["Dataset"] == "stdlib-functions"
-    assert facts["Training examples"] == "450"
-    assert facts["Evaluation examples"] == "50"
+    assert facts["Training examples"] == "450 (from dataset.train_size)"  # meta without sources
+    assert facts["Evaluation examples"] == "50 (from dataset.eval_size)"
     assert facts["Epochs"] == "1 (from num_train_epochs)"
     assert facts["Steps"] == "50 (from global_step)"
     assert facts["Evaluations"] == "2"

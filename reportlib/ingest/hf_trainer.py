@@ -35,6 +35,7 @@ from reportlib.ingest.logfile import (
     read_log_text,
     replace_lone_surrogates,
 )
+from reportlib.ingest.run_facts import hf_trainer_facts
 from reportlib.ingest.tidy import all_finite, frame_from_codes, held_codes
 from reportlib.metrics import normalise_key
 from reportlib.run import MAX_STEP, Run, make_scalars
@@ -169,6 +170,7 @@ def load(path: Path) -> Run:
     if summary is not None:
         meta["train_summary"] = summary
     warnings.extend(_progress_warnings(meta, has_summary=summary is not None))
+    hf_trainer_facts(meta, state_file.name)
     if scalars.empty:
         warnings.append(_no_values_warning(meta, entries=len(state["log_history"])))
     if path.is_dir() and state_file.parent == folder:

@@ -10,7 +10,9 @@ metric logged with ``on_step=True, on_epoch=True`` appears twice, as
 the metric columns first; a header may change mid-file when a resumed run
 appends to the file (see :mod:`.csv_log`).
 
-``hparams.yaml`` beside it (``save_hyperparameters()``) goes to ``meta["hparams"]``.
+``hparams.yaml`` beside it (``save_hyperparameters()``) goes to ``meta["hparams"]``,
+and the sizes and planned length it states (``train_examples``, ``n_train``,
+``max_epochs``..., nested too) to the run facts of :mod:`.run_facts`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import yaml
 from reportlib.errors import InputError
 from reportlib.ingest.csv_log import STEP_COLUMNS, find_column, read_csv_log, sniff_header
 from reportlib.ingest.logfile import check_nesting, read_log_text
+from reportlib.ingest.run_facts import config_facts
 from reportlib.ingest.tidy import tidy_scalars
 from reportlib.run import Run
 
@@ -140,6 +143,7 @@ def load(path: Path) -> Run:
             warnings.append(problem)
         elif values is not None:
             meta["hparams"] = values
+            config_facts(meta, values, HPARAMS_FILE)
     if log.truncated:
         meta["in_progress"] = True
     if scalars.empty:

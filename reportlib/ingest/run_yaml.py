@@ -12,7 +12,8 @@ Every key is optional; the known ones are checked, the others kept as written::
     notes: "..."
     generated_by: "runs/make_runs.py --run tiny-codegen"
 
-The mapping is merged into ``run.meta`` (``meta["title"]``, ``meta["model"]``...);
+The mapping is merged into ``run.meta`` (``meta["title"]``, ``meta["model"]``...),
+each key's source recorded as ``run.yaml`` in ``meta["sources"]``;
 ``model`` and ``dataset`` given as a plain name become ``{"name": ...}``, so
 readers only meet mappings. ``run.name`` stays the folder name.
 """
@@ -28,6 +29,7 @@ import yaml
 
 from reportlib.errors import InputError
 from reportlib.ingest.logfile import check_nesting, read_log_text, replace_lone_surrogates
+from reportlib.ingest.run_facts import record_source
 from reportlib.run import Run
 
 #: The file name looked for in a run folder.
@@ -147,6 +149,7 @@ def apply_run_yaml(run: Run, folder: Path) -> None:
             )
             continue
         run.meta[key] = value
+        record_source(run.meta, key, RUN_YAML)
 
 
 def _error(path: Path, key: str, problem: str, hint: str) -> InputError:

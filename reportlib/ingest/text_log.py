@@ -44,6 +44,7 @@ import numpy as np
 
 from reportlib.errors import InputError
 from reportlib.ingest.logfile import read_log_head, read_log_text
+from reportlib.ingest.run_facts import set_fact, text_facts
 from reportlib.ingest.run_yaml import RUN_YAML, read_run_yaml
 from reportlib.ingest.tidy import (
     LoggedValues,
@@ -261,8 +262,11 @@ def load(path: Path) -> Run:
         )
     if summary:
         meta["train_summary"] = summary
+    text_facts(meta, lines, path.name)
     if from_bar is not None:
         meta["max_steps"], meta["global_step"] = from_bar
+        set_fact(meta, "steps_planned", from_bar[0], f"{path.name}: the progress bar's total")
+        set_fact(meta, "steps_run", from_bar[1], f"{path.name}: the progress bar's last count")
         meta["step_source"] = "the Trainer's progress bar (N/TOTAL)"
         warnings.insert(
             0,

@@ -21,6 +21,7 @@ from reportlib.formatting import (
     format_position,
     metric_display_name,
 )
+from reportlib.ingest.run_facts import SOURCES
 from reportlib.provenance import portable_path
 from reportlib.run import Run
 
@@ -110,7 +111,10 @@ def run_facts_table(run: Run, analysis: RunAnalysis, *, smoothing: float | None 
     Rows (those that are known): Title, Run, Model, Dataset, Training examples,
     Evaluation examples, Epochs, Steps, Evaluations, Logged values, Best
     checkpoint, Test (the test split's values as logged), Seed, Notes, Format,
-    Path, Smoothing.
+    Path, Smoothing. Sizes and lengths say where they were read
+    (``meta["sources"]``, see :mod:`reportlib.ingest.run_facts`); epochs and
+    steps say what ran and, when it differs, what was planned; a training-set
+    size worked out from other facts is shown as "about N (an estimate: ...)".
 
     Parameters
     ----------
@@ -132,10 +136,12 @@ def run_facts_table(run: Run, analysis: RunAnalysis, *, smoothing: float | None 
         ("Run", run.name),
         ("Model", _text(meta.get("model"))),
         ("Dataset", _text(dataset.get("name"))),
-        ("Training examples", _count(dataset.get("train_size"))),
-        ("Evaluation examples", _count(dataset.get("eval_size"))),
-        ("Epochs", _with_source(format_epoch(analysis.epochs), analysis.epochs_source)),
-        ("Steps", _with_source(_count(analysis.total_steps), analysis.total_steps_source)),
+        ("Training examples", _size_text(run.meta, dataset, "train_size")),
+        ("Evaluation examples", _size_text(run.meta, dataset, "eval_size")),
+        ("Epochs", _length_text(run.meta, "epochs", (analysis.epochs, analysis.epochs_source),
+                                format_epoch)),
+        ("Steps", _length_text(run.meta, "steps",
+                               (analysis.total_steps, analysis.total_steps_source), _count)),
         ("Evaluations", str(analysis.n_evaluations)),
         ("Logged values", f"{len(run.scalars)} in {len(analysis.curves)} curves"),
         ("Best checkpoint", _best_text(analysis)),
@@ -148,6 +154,54 @@ def run_facts_table(run: Run, analysis: RunAnalysis, *, smoothing: float | None 
     ]
     kept = [(fact, value) for fact, value in rows if value]
     return pd.DataFrame(kept, columns=["Fact", "Value"])
+
+
+def _sources(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    sources = meta.get(SOURCES)
+    return sources if isinstance(sources, Mapping) else {}
+
+
+def _size_text(meta: Mapping[str, Any], dataset: Mapping[str, Any], key: str) -> str | None:
+    """A set size with where it was read; else (training set) the labelled estimate."""
+    size = dataset.get(key)
+    sources = _sources(meta)
+    if size is not None:
+        used = dataset.get("source") if key == "train_size" else (
+            f"dataset.{key}" if isinstance(meta.get("dataset"), Mapping)
+            and meta["dataset"].get(key) is not None else key)
+        if used and used.startswith("dataset."):
+            where = f"{sources['dataset']}: {used}" if sources.get("dataset") else used
+        else:
+            where = sources.get(used or key, used)
+        return _with_source(_count(size), where)
+    estimate = meta.get(f"{key}_estimate")
+    if isinstance(estimate, Mapping) and estimate.get("value") is not None:
+        where = sources.get(f"{key}_estimate")
+        return (f"about {_count(estimate['value'])} (an estimate: {estimate.get('how')}"
+                f"{f', {where}' if where else ''})")
+    return None
+
+
+def _length_text(meta: Mapping[str, Any], unit: str, fallback: tuple[Any, str | None],
+                 show: Any) -> str | None:
+    """What ran and what was planned: ``"1.23 of 2 planned (from ...; ...)"``.
+
+    ``meta[f"{unit}_run"]`` / ``meta[f"{unit}_planned"]`` (ingest's run facts),
+    else the analysis' length (``fallback``: value and source).
+    """
+    sources = _sources(meta)
+    ran, ran_source = meta.get(f"{unit}_run"), sources.get(f"{unit}_run")
+    if ran is None:
+        ran, ran_source = fallback
+    planned, planned_source = meta.get(f"{unit}_planned"), sources.get(f"{unit}_planned")
+    if ran is None and planned is None:
+        return None
+    if ran is None:
+        return _with_source(f"{show(planned)} planned", planned_source)
+    if planned is None or show(planned) == show(ran):
+        return _with_source(show(ran), ran_source)
+    origin = "; ".join(str(s) for s in (ran_source, planned_source) if s)
+    return _with_source(f"{show(ran)} of {show(planned)} planned", origin or None)
 
 
 def _count(value: Any) -> str | None:
