@@ -35,7 +35,7 @@ HERE = ROOT / "bench" / "verdicts"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from label import KINDS, PANEL_KINDS, PANELS, name_of, run_folders  # noqa: E402
+from label import KINDS, PANEL_KINDS, PANELS, label_of, name_of, run_folders  # noqa: E402
 
 
 def findings_of(folder: Path) -> list[Any]:
@@ -54,13 +54,6 @@ def findings_of(folder: Path) -> list[Any]:
 
         scores = score_run(run)
     return list(analyze_run(run, scores=scores).findings)
-
-
-def label_of(labels: dict[str, Any], kind: str, panel: str | None) -> bool | None:
-    value = labels.get(kind)
-    if panel is not None:
-        return value.get(panel) if isinstance(value, dict) else None
-    return value if isinstance(value, bool) else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -355,6 +355,14 @@ def criteria(folder: Path) -> dict[str, Any]:
     return labels
 
 
+def label_of(labels: dict[str, Any], kind: str, panel: str | None) -> bool | None:
+    """A run's label for a kind (and panel, for the per-panel kinds); None when not decided."""
+    value = labels.get(kind)
+    if panel is not None:
+        return value.get(panel) if isinstance(value, dict) else None
+    return value if isinstance(value, bool) else None
+
+
 def run_folders() -> list[Path]:
     return sorted(p for p in RUNS.iterdir() if p.is_dir()) + [p for p in EXTRA_RUNS if p.is_dir()]
 
