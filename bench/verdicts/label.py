@@ -42,7 +42,7 @@ overfitting (validation loss, n >= 5)
     or the end is within 1% of it, or the training loss rose by 10% or more
     since (that is divergence, not overfitting).
 plateau / still_improving (per panel curve: training loss, validation loss)
-    tail: the last quarter, at least 6 points (n >= 8 needed, else null;
+    tail: the last quarter, at least 6 points (so n >= 24, else null;
     n <= 2: both false). a, b: its first and second halves; d = mean(b) -
     mean(a); se: the standard error of d; level: the tail's mean. A real
     change: |d| > 3 se, and either > 3% of level or consistent (80% of the
@@ -59,12 +59,15 @@ spike (training and validation loss, n >= 8)
     above it by 10 median absolute deviations and 10 log resolutions, with the
     curve back below half that excess two points later. true: any such point;
     false: no point is even 30% above its neighbourhood median (and the eval
-    metric, if any, never 20% below its neighbours').
+    metric, if any, never 20% below its neighbours'). Null on a diverging
+    run: its jumps are the divergence, which a list of spikes would misname.
 metric_disagrees_with_loss (validation loss and an evaluation metric -- not
     perplexity -- at 5 or more common evaluations)
     shortfall: how much worse the metric is at the lowest-loss evaluation than
     at its own best. true: shortfall > 3 noise sd and > 10% of the metric's
-    range; false: the same evaluation is best for both, or shortfall <= 1 noise sd.
+    range; false: the same evaluation is best for both (or ties). A small
+    shortfall is null, not false: whether it is noise takes a paired test on
+    the predictions (issue 11, pattern 7), not the spread between checkpoints.
 early_stopping (validation loss, n >= 8): a patience rule (Keras/Lightning
     EarlyStopping, patience 5, min_delta 0) would stop before the end.
     true: 5 or more evaluations follow the minimum; false: the minimum is among
@@ -128,9 +131,9 @@ def tail_labels(values: np.ndarray, ends_non_finite: bool) -> dict[str, bool | N
     v = finite(values)
     if ends_non_finite or 0 < v.size <= 2:
         return {"plateau": False, "still_improving": False}
-    if v.size < 8:
+    if v.size < MIN_TAIL / TAIL_FRACTION:
         return {"plateau": None, "still_improving": None}
-    k = max(MIN_TAIL, math.ceil(TAIL_FRACTION * v.size))
+    k = math.ceil(TAIL_FRACTION * v.size)
     tail = v[-k:]
     a, b = tail[: k // 2], tail[k // 2:]
     d = float(b.mean() - a.mean())
@@ -256,7 +259,7 @@ def metric_label(loss: Any, metric: Any, higher_is_better: bool) -> bool | None:
     shortfall = float(m[i_metric] - m[i_loss])
     noise = noise_sd(m)
     span = float(m.max() - m.min())
-    if i_loss == i_metric or shortfall <= noise:
+    if i_loss == i_metric or shortfall <= 0:
         return False
     if shortfall > 3 * noise and shortfall > 0.1 * span:
         return True
@@ -325,7 +328,9 @@ def criteria(folder: Path) -> dict[str, Any]:
                and m not in ("runtime", "samples_per_second", "steps_per_second")]
     dips = any(metric_dips(run.series("eval", m)["value"].to_numpy(),
                            not any(x in m for x in LOWER_IS_BETTER)) for m in metrics)
-    if True in spikes:
+    if labels["divergence"] is True:
+        labels["spike"] = None  # jumps inside a divergence are the divergence (pattern 1)
+    elif True in spikes:
         labels["spike"] = True
     elif spikes and all(x is False for x in spikes) and not dips:
         labels["spike"] = False
