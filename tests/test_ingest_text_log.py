@@ -148,6 +148,14 @@ def test_hf_printed_dicts_take_the_progress_bar_step() -> None:
     assert run.warnings[0].startswith("the Trainer's printed dicts carry no step: each took")
 
 
+def test_hf_printed_dicts_counter_past_int64_is_not_a_step(tmp_path: Path) -> None:
+    huge = "9" * 25
+    lines = [f"| {huge}/{huge} [00:00]", "{'loss': 1.0, 'epoch': 0.5}", f"| {huge}/{huge} [", ""]
+    run = text_log.load(write(tmp_path, "\n".join(lines)))
+    assert run.series("train", "loss")["step"].tolist() == [1]
+    assert run.meta["step_unit"] == "log line"
+
+
 @pytest.mark.parametrize(
     "counters",
     [

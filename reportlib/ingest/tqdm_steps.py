@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from reportlib.run import MAX_STEP
+
 #: tqdm's counter as its default bar prints it: ``| 38/114 [00:00<00:00, ...]``.
 TQDM_COUNTER = re.compile(r"\|\s*(\d+)/(\d+)\s*\[")
 
@@ -49,6 +51,8 @@ def steps_from_progress_bar(
     recovered steps would go backwards (a capture that mixed the two
     streams out of order).
     """
+    # a counter past int64 is no step (the step column would wrap): not a bar
+    events = [e for e in events if e[0] != "bar" or max(e[1], e[2]) <= MAX_STEP]
     bars = [e for e in events if e[0] == "bar"]
     dicts = [i for i, e in enumerate(events) if e[0] == "dict" and e[1] < e[2]]
     with_values = set(dicts)
