@@ -86,7 +86,7 @@ def steps_from_progress_bar(
     for index in dicts:
         if index in after:
             steps.append(after[index])
-        elif ratio is not None and math.isfinite(dict_epoch[index]):
+        elif ratio is not None and 0 <= dict_epoch[index] * ratio <= MAX_STEP:
             steps.append(round(dict_epoch[index] * ratio))
         elif index in before:
             steps.append(before[index])
