@@ -2,8 +2,9 @@
 
 Usage: python bench/verdicts.py [--only RUN,RUN...] [--details]
 
-Runs reportlib's analysis (``reportlib.analysis.analyze_run``, with the chrF of
-the prediction files when a run has them) on every run of
+Runs reportlib's analysis (``reportlib.analyze``: the pipeline of every
+command, which reads the run, scores its prediction files when it has them
+and calls ``reportlib.analysis.analyze_run``) on every run of
 ``bench/verdicts/runs`` and the repository's ``runs/``, and compares its
 findings with ``bench/verdicts/labels.json`` (made by
 ``bench/verdicts/label.py`` from the logged values; see its docstring for the
@@ -39,21 +40,10 @@ from label import KINDS, PANEL_KINDS, PANELS, label_of, name_of, run_folders  # 
 
 
 def findings_of(folder: Path) -> list[Any]:
-    """The findings reportlib's analysis gives for a run folder (scored predictions included)."""
+    """The findings of a run folder, through the pipeline every command uses."""
     import reportlib
-    from reportlib.analysis import analyze_run
 
-    pipeline = getattr(reportlib, "analyze", None)  # one pipeline for every command, when there
-    if pipeline is not None:
-        result = pipeline(folder)
-        return list(getattr(result, "analysis", result).findings)
-    run = reportlib.load_run(folder)
-    scores = None
-    if run.predictions is not None:
-        from reportlib.scoring import score_run
-
-        scores = score_run(run)
-    return list(analyze_run(run, scores=scores).findings)
+    return list(reportlib.analyze(folder).analysis.findings)
 
 
 def main(argv: list[str] | None = None) -> int:
