@@ -12,7 +12,9 @@ the shape decides it; ``null`` (left out of the scores) otherwise.
 
 Labels, per kind: ``true`` the report should say it, ``false`` it must not.
 ``plateau`` and ``still_improving`` are judged per panel curve
-(``train_loss``, ``val_loss``).
+(``train_loss``, ``val_loss``), and left null after a divergence (the base
+curve under a divergence may still fall; whether to say so is not a shape
+question), as label.py's criteria do.
 """
 
 from __future__ import annotations
@@ -75,12 +77,16 @@ def hf_run(
     *,
     steps: int = 1000,
     steps_per_epoch: int = 100,
-    eval_every: int = 100,
+    eval_every: int | None = None,
     digits: int | None = 6,
     extra_train: dict[str, np.ndarray] | None = None,
     fmt: str = "hf",
 ) -> None:
-    """Write a run: ``train`` logged every steps/len(train), ``evals`` every ``eval_every``."""
+    """Write a run: ``train`` logged every steps/len(train), ``evals`` every ``eval_every``.
+
+    ``eval_every`` defaults to ``steps / len(evals)``: the evaluations span the
+    training, the last one at its last step.
+    """
     folder = ROOT / name
     shutil.rmtree(folder, ignore_errors=True)
     log_every = steps // len(train)
@@ -92,6 +98,7 @@ def hf_run(
             point[key] = float(series[i])
         train_points.append(point)
     n_evals = len(next(iter(evals.values()))) if evals else 0
+    eval_every = eval_every or steps // max(1, n_evals)
     eval_points = []
     for k in range(n_evals):
         step = (k + 1) * eval_every
@@ -104,9 +111,10 @@ def hf_run(
                             eval_steps=eval_every, digits=digits,
                             summary={"train_runtime": 100.0, "train_loss": float(np.mean(train))})
     elif fmt == "lightning":
-        rows = [{"epoch": int(p["epoch"] - 1e-9), "step": p["step"] - 1,
+        # Lightning counts steps and epochs from 0: step s is the (s+1)-th batch
+        rows = [{"epoch": (p["step"] - 1) // steps_per_epoch, "step": p["step"] - 1,
                  "train_loss": p["loss"]} for p in train_points]
-        rows += [{"epoch": int(p["epoch"]) - 1, "step": p["step"] - 1,
+        rows += [{"epoch": (p["step"] - 1) // steps_per_epoch, "step": p["step"] - 1,
                   **{k.replace("eval_", "val_"): v for k, v in p.items()
                      if k.startswith("eval_")}} for p in eval_points]
         rows.sort(key=lambda r: r["step"])
@@ -177,8 +185,7 @@ def main() -> None:
     train = decay(3, 1.0, 6)(t) * np.where(t > 0.7, 5.0, 1.0)
     hf_run("syn-diverge-late", noisy(train, r, 0.02),
            {"eval_loss": noisy(np.interp(te, t, train) * 1.1, r, 0.004)},
-           negatives(divergence=True, spike=None, overfitting=False, early_stopping=None,
-                     still_improving={"train_loss": False, "val_loss": False}))
+           negatives(divergence=True, spike=None, overfitting=False, early_stopping=None))
 
     # 14-15. NaN: the loss becomes NaN at 60% and stays NaN; an inf in grad_norm only.
     r = rng(14)
@@ -269,6 +276,45 @@ def main() -> None:
     hf_run("syn-patience", noisy(decay(3, 1.2, 20)(t), r, 0.02), {"eval_loss": val},
            negatives(early_stopping=True, overfitting=False,
                      still_improving={"train_loss": False, "val_loss": False}))
+
+    # 26-27. More metrics that peak while the loss falls: accuracy (Lightning's val_acc)
+    # and BLEU (JSON lines), best at 20-30% of training, 15-30% lower at the loss's best.
+    for seed, (metric, fmt, top) in ((26, ("eval_acc", "lightning", 0.9)),
+                                     (27, ("eval_bleu", "jsonl", 30.0))):
+        r = rng(seed)
+        val = noisy(power(4.4)(te20), r, 0.002)
+        peak = top * (1 - 0.25 * np.clip(te20 - 0.25, 0, None)) * (
+            1 - 0.3 * np.exp(-te20 / 0.05))
+        hf_run(f"syn-metric-disagrees-{seed}", noisy(power(4)(t), r, 0.02),
+               {"eval_loss": val, metric: noisy(peak, r, 0.002)},
+               negatives(metric_disagrees_with_loss=True, early_stopping=False), fmt=fmt)
+
+    # 28-29. One NaN in the middle of the training loss (a skipped overflow step), and an
+    # infinite validation loss at one evaluation; both curves healthy otherwise.
+    r = rng(28)
+    train = noisy(decay(3, 1.0, 4)(t), r, 0.02)
+    train[45] = math.nan
+    hf_run("syn-nan-single", train, {"eval_loss": noisy(decay(3, 1.1, 4)(te20), r, 0.003)},
+           negatives(non_finite=True))
+    r = rng(29)
+    evals = noisy(decay(3, 1.1, 4)(te20), r, 0.003)
+    evals[9] = math.inf
+    hf_run("syn-inf-eval", noisy(decay(3, 1.0, 4)(t), r, 0.02), {"eval_loss": evals},
+           negatives(non_finite=True, early_stopping=None, spike=None))
+
+    # 30. A single spike in the validation loss (one evaluation 3x its neighbours).
+    r = rng(30)
+    evals = noisy(decay(3, 1.1, 4)(te20), r, 0.003)
+    evals[11] *= 3.0
+    hf_run("syn-spike-eval", noisy(decay(3, 1.0, 4)(t), r, 0.02), {"eval_loss": evals},
+           negatives(spike=True, early_stopping=None))
+
+    # 31. Divergence in a Lightning log: the loss jumps to 6x at 40% and stays there.
+    r = rng(31)
+    train = decay(3, 1.0, 6)(t) * np.where(t > 0.4, 6.0, 1.0)
+    hf_run("syn-diverge-lightning", noisy(train, r, 0.02),
+           {"eval_loss": noisy(np.interp(te20, t, train) * 1.1, r, 0.004)},
+           negatives(divergence=True, spike=None, early_stopping=None), fmt="lightning")
 
 
 if __name__ == "__main__":
