@@ -69,9 +69,11 @@ metric_disagrees_with_loss (validation loss and an evaluation metric -- not
     shortfall is null, not false: whether it is noise takes a paired test on
     the predictions (issue 11, pattern 7), not the spread between checkpoints.
 early_stopping (validation loss, n >= 8): a patience rule (Keras/Lightning
-    EarlyStopping, patience 5, min_delta 0) would stop before the end.
-    true: 5 or more evaluations follow the minimum; false: the minimum is among
-    the last two evaluations.
+    EarlyStopping, min_delta 0) replayed over the evaluations, with patience 3
+    (Lightning's default) and 5. true: it stops before the last evaluation and
+    the checkpoint it keeps is the run's best (within 1%); false: it does not
+    stop before the last evaluation; null: it stops on a worse checkpoint, or
+    the two patiences disagree.
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ DIVERGE_FACTOR = 2.0
 CALM_FACTOR = 1.3
 UNDONE = 0.25
 OVERFIT_RISE = 0.05
-PATIENCE = 5
+PATIENCES = (3, 5)
 
 
 def finite(values: np.ndarray) -> np.ndarray:
@@ -235,16 +237,28 @@ def overfitting_label(val: Any, train: Any) -> bool | None:
     return None
 
 
+def _patience_stop(v: np.ndarray, patience: int) -> bool | None:
+    """Replay EarlyStopping(patience, min_delta=0): True if it stops before the end keeping
+    the run's best (within 1%), False if it never stops early, None if it stops on a worse one."""
+    best_i, wait = 0, 0
+    for i in range(1, v.size):
+        if v[i] < v[best_i]:
+            best_i, wait = i, 0
+            continue
+        wait += 1
+        if wait >= patience:
+            if i == v.size - 1:
+                return False  # stops at the last evaluation: saves nothing
+            return True if v[best_i] <= v.min() + 0.01 * abs(v.min()) else None
+    return False
+
+
 def early_stopping_label(val: np.ndarray) -> bool | None:
     v = finite(val)
     if v.size < 8:
         return None
-    after = v.size - 1 - int(np.argmin(v))
-    if after >= PATIENCE:
-        return True
-    if after <= 1:
-        return False
-    return None
+    votes = {_patience_stop(v, p) for p in PATIENCES}
+    return votes.pop() if len(votes) == 1 else None
 
 
 def metric_label(loss: Any, metric: Any, higher_is_better: bool) -> bool | None:
