@@ -106,6 +106,11 @@ def test_find_key_prefers_names_in_order() -> None:
          {"train_size": 450, "epochs_planned": 10, "steps_planned": 570, "eval_size": 50}),
         # a Num examples outside a known block says nothing
         (["  Num examples = 450"], {}),
+        # behind the logging prefix transformers adds at INFO level
+        (["[INFO|trainer.py:2314] 2024-05-01 >> ***** Running training *****",
+          "[INFO|trainer.py:2315] 2024-05-01 >>   Num examples = 1,200"], {"train_size": 1200}),
+        # not whole counts: a split fraction, "1.5k", a throughput
+        (["train_size: 0.8", "train examples=1.5k", "train_samples_per_second: 20.5"], {}),
     ],
 )
 def test_text_facts(lines: list[str], expected: dict[str, Any]) -> None:

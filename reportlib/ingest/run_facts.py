@@ -60,15 +60,16 @@ MAX_DEPTH = 4
 #: ``train examples=450`` or the Trainer's ``***** Running training *****`` block
 #: (``Num examples = 450``, ``Num Epochs = 10``, ``Total optimization steps = 570``),
 #: whose ``Num examples`` is the training set's until ``Running Evaluation``.
-_COUNT = r"(\d[\d,]*)"
+_COUNT = r"(\d[\d,]*)(?![\w.])"  # a whole count: not "1.5k", not "0.8"
 TEXT_FACTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(rf"\btrain(?:ing)?[ _-]?(?:examples|samples|set size|size)\s*[=:]\s*{_COUNT}\b",
+    (re.compile(rf"\btrain(?:ing)?[ _-]?(?:examples|samples|set size|size)\s*[=:]\s*{_COUNT}",
                 re.IGNORECASE), "train_size"),
     (re.compile(rf"\b(?:eval|val|valid|validation)[ _-]?(?:examples|samples|set size|size)"
-                rf"\s*[=:]\s*{_COUNT}\b", re.IGNORECASE), "eval_size"),
-    (re.compile(rf"^\s*Num examples\s*=\s*{_COUNT}\s*$"), "num_examples"),
-    (re.compile(rf"^\s*Num Epochs\s*=\s*{_COUNT}\s*$"), "epochs_planned"),
-    (re.compile(rf"^\s*Total optimization steps\s*=\s*{_COUNT}\s*$"), "steps_planned"),
+                rf"\s*[=:]\s*{_COUNT}", re.IGNORECASE), "eval_size"),
+    # the Trainer's INFO lines, bare or behind a logging prefix ("[INFO|trainer.py:2314] ... >>")
+    (re.compile(rf"(?:^|\s)Num examples\s*=\s*{_COUNT}\s*$"), "num_examples"),
+    (re.compile(rf"(?:^|\s)Num Epochs\s*=\s*{_COUNT}\s*$"), "epochs_planned"),
+    (re.compile(rf"(?:^|\s)Total optimization steps\s*=\s*{_COUNT}\s*$"), "steps_planned"),
 )
 _HF_SECTION = re.compile(r"\*{5} Running (training|Evaluation|Prediction) \*{5}")
 
