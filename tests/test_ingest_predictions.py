@@ -217,7 +217,7 @@ def test_epoch_named_files_take_their_evaluation_step(
         assert round(float(row["epoch"].iloc[0])) + origin == epoch
     assert warnings == ["prediction files named by epoch were matched to the evaluation at the "
                         "end of that epoch (counted from 1): "
-                        + ", ".join(f"epoch-{e:02d}.jsonl -> step {s}" for e, s in steps.items())]
+                        + ", ".join(f"epoch-{e:02d}.jsonl at step {s}" for e, s in steps.items())]
 
 
 @pytest.mark.parametrize(

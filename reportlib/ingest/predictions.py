@@ -245,7 +245,7 @@ def place_epoch_predictions(
         )
     if not steps:
         return None
-    matched = [f"{files[epoch].name} -> step {step}" for epoch, step in steps.items()]
+    matched = [f"{files[epoch].name} at step {step}" for epoch, step in steps.items()]
     notes.append(
         "prediction files named by epoch were matched to the evaluation at the end of that "
         f"epoch (counted from 1): {listed(matched)}"
