@@ -160,9 +160,9 @@ def test_hf_checkpoint_says_what_ran_and_what_was_planned(tmp_path: Path) -> Non
     [
         # throughput x runtime / epochs: 20.5 samples/s for 219.5 s over 10 epochs
         ({"train_samples_per_second": 20.5, "train_runtime": 219.5}, None,
-         (round(20.5 * 219.5 / 10), "train_samples_per_second x train_runtime")),
+         (round(20.5 * 219.5 / 10), "train_samples_per_second x train_runtime", "about")),
         # no summary (a checkpoint): batch x steps per epoch, an upper bound
-        ({}, 8, (8 * 570 // 10, "at most train_batch_size x max_steps")),
+        ({}, 8, (8 * 570 // 10, "train_batch_size x max_steps", "at most")),
         ({}, None, None),
     ],
 )
@@ -176,6 +176,7 @@ def test_hf_size_estimate(summary: dict[str, float], batch: int | None, expected
     else:
         assert meta["train_size_estimate"]["value"] == expected[0]
         assert meta["train_size_estimate"]["how"].startswith(expected[1])
+        assert meta["train_size_estimate"]["bound"] == expected[2]
 
 
 def test_real_run_estimate_matches_its_run_yaml(tmp_path: Path) -> None:
@@ -185,7 +186,9 @@ def test_real_run_estimate_matches_its_run_yaml(tmp_path: Path) -> None:
     yaml_size = load_run(TINY).meta["dataset"]["train_size"]
     assert run.meta["train_size_estimate"]["value"] == yaml_size
     facts = dict(run_facts_table(run, analyze_run(run)).to_numpy().tolist())
-    assert facts["Training examples"].startswith(f"about {yaml_size} (an estimate: ")
+    assert facts["Training examples"] == (
+        f"about {yaml_size} (an estimate: train_samples_per_second x train_runtime / "
+        "num_train_epochs, from trainer_state.json)")
 
 
 def test_lightning_hparams_give_the_training_set_size(tmp_path: Path) -> None:

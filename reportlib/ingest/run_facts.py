@@ -8,9 +8,9 @@ shows beside the value:
 ``train_size`` / ``eval_size``
     the training / evaluation set sizes (examples), when a file states them;
 ``train_size_estimate``
-    ``{"value": n, "how": "..."}``: a size worked out from other facts (the
-    Trainer's throughput, or its batch size and steps per epoch); shown as an
-    estimate, never used as the size;
+    ``{"value": n, "bound": "about" | "at most", "how": "..."}``: a size worked
+    out from other facts (the Trainer's throughput, or its batch size and steps
+    per epoch); shown as an estimate, never used as the size;
 ``epochs_run`` / ``epochs_planned``, ``steps_run`` / ``steps_planned``
     what ran and what was planned: a checkpoint at epoch 1.23 of a 2-epoch plan
     has ``epochs_run`` 1.23 and ``epochs_planned`` 2.
@@ -205,11 +205,11 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
         summary.get("train_runtime"))
     batch, steps = _count(meta.get("train_batch_size")), _count(meta.get("max_steps"))
     if epochs and rate and runtime:
-        estimate = {"value": round(rate * runtime / epochs),
+        estimate = {"value": round(rate * runtime / epochs), "bound": "about",
                     "how": "train_samples_per_second x train_runtime / num_train_epochs"}
     elif epochs and batch and steps:
-        estimate = {"value": round(batch * steps / epochs),
-                    "how": "at most train_batch_size x max_steps / num_train_epochs"}
+        estimate = {"value": round(batch * steps / epochs), "bound": "at most",
+                    "how": "train_batch_size x max_steps / num_train_epochs"}
     else:
         return
     set_fact(meta, "train_size_estimate", estimate, file_name)

@@ -177,8 +177,9 @@ def _size_text(meta: Mapping[str, Any], dataset: Mapping[str, Any], key: str) ->
     estimate = meta.get(f"{key}_estimate")
     if isinstance(estimate, Mapping) and estimate.get("value") is not None:
         where = sources.get(f"{key}_estimate")
-        return (f"about {_count(estimate['value'])} (an estimate: {estimate.get('how')}"
-                f"{f', {where}' if where else ''})")
+        bound = estimate.get("bound") or "about"
+        return (f"{bound} {_count(estimate['value'])} (an estimate: {estimate.get('how')}"
+                f"{f', from {where}' if where else ''})")
     return None
 
 
