@@ -30,8 +30,10 @@ lines of its first 64 KiB (:data:`MIN_MATCHED_LINES`, or
 more than :data:`MIN_MATCHED_SHARE` of them); the preset matching the most lines there
 reads it.
 
-(A little over 500 lines: about a fifth is the preset table, which is data;
-splitting it out would put each rule away from the reader that interprets it.)
+(Over 500 lines: much of it is the preset table, which is data; splitting it
+out would put each rule away from the reader that interprets it. The step
+recovery for printed Trainer dicts lives in :mod:`.tqdm_steps`, the run facts
+of a log's header in :mod:`.run_facts`.)
 """
 
 from __future__ import annotations
