@@ -71,7 +71,7 @@ STAGING_PREFIX = ".building-"
 #: A staging folder older than this was left by a killed build, and the next build
 #: removes it: a build takes minutes at most, so a day leaves a running one alone.
 STALE_STAGING_SECONDS = 24 * 3600
-#: Cell tags the exporter honours (STYLE.md's fixed vocabulary).
+#: Cell tags the exporter honours (the fixed vocabulary of docs/architecture.md).
 REMOVE_CELL_TAG = "remove-cell"
 REMOVE_INPUT_TAG = "remove-input"
 

@@ -78,7 +78,7 @@ def make_scalars(rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
 
 @dataclass
 class Predictions:
-    """Per-checkpoint model outputs of a run (DESIGN.md's run-folder convention).
+    """Per-checkpoint model outputs of a run (the run-folder convention of docs/architecture.md).
 
     ``references`` maps sample id to ``{"prompt": ..., "reference": ...}``;
     ``checkpoints`` maps a checkpoint's step (or epoch, see ``keyed_by``) to the

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python tests/corpus_check.py /work/shared/corpus
+    .venv/bin/python tests/corpus_check.py FOLDER_OF_REAL_LOGS
 
 Prints one line per file: ``OK <format> rows=<n> curves=<n> warnings=<n>`` or
 ``ERROR <ExceptionClass>: <the one-line message>``. A ReportlibError (a file

@@ -237,7 +237,7 @@ FORMAT_NAMES = [fmt.NAME for fmt in FORMATS]
 
 
 def check_scalars(frame: pd.DataFrame) -> None:
-    """Assert ``frame`` is a valid tidy scalars frame (DESIGN.md's data model)."""
+    """Assert ``frame`` is a valid tidy scalars frame (docs/architecture.md's data model)."""
     assert tuple(frame.columns) == SCALAR_COLUMNS
     assert frame["step"].dtype == np.int64 and (frame["step"] >= 0).all()
     for column in ("epoch", "value", "wall_time"):

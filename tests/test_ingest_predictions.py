@@ -33,7 +33,7 @@ from reportlib.run import make_scalars
         ("global_step-40.jsonl", ("step", 40)),
         ("checkpoint-630.jsonl", ("step", 630)),
         ("ckpt_5.jsonl", ("step", 5)),
-        ("000630.jsonl", ("step", 630)),  # DESIGN.md: predictions/<step>.jsonl
+        ("000630.jsonl", ("step", 630)),  # docs/architecture.md: predictions/<step>.jsonl
         ("epoch-03.jsonl", ("epoch", 3)),
         ("Epoch_10.jsonl", ("epoch", 10)),
         ("epochs-1.jsonl", ("epoch", 1)),

@@ -10,7 +10,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-#: STYLE.md's fixed tag vocabulary.
+#: docs/architecture.md's fixed tag vocabulary.
 ALLOWED_TAGS = {"parameters", "remove-input", "remove-cell"}
 
 

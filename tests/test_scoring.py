@@ -90,7 +90,7 @@ def corpus(n: int, seed: int, rate: float) -> tuple[list[str], list[str]]:
 def write_run(
     folder: Path, refs: list[str], systems: dict[int, list[str]], *, shuffle: int = 0
 ) -> Path:
-    """A run folder in the DESIGN.md layout; prediction lines shuffled (seeded) when asked."""
+    """A run folder in docs/architecture.md's layout; prediction lines shuffled (seeded)."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "references.jsonl", "w", encoding="utf-8") as out:
         for i, ref in enumerate(refs):

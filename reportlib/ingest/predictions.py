@@ -1,4 +1,4 @@
-"""Discovery of a run folder's prediction files (DESIGN.md's convention).
+"""Discovery of a run folder's prediction files (the run-folder convention of docs/architecture.md).
 
 ::
 
@@ -46,7 +46,8 @@ ZERO_BASED_EPOCH_FORMATS = frozenset({"lightning_csv"})
 EPOCH_END_TOLERANCE = 0.02
 
 #: File stems that name a checkpoint, and whether the number is a step or an epoch.
-#: A bare number (``630.jsonl``) is a step: DESIGN.md writes ``predictions/<step>.jsonl``.
+#: A bare number (``630.jsonl``) is a step: docs/architecture.md writes
+#: ``predictions/<step>.jsonl``.
 _NAME_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(?:global[-_]?)?steps?[-_]?(\d+)$", re.IGNORECASE), "step"),
     (re.compile(r"^(?:checkpoint|ckpt)[-_]?(\d+)$", re.IGNORECASE), "step"),

@@ -2,7 +2,7 @@
 
 At each evaluation, :class:`ChrfCallback` generates outputs for a fixed list of
 validation prompts, writes them in reportlib's run-folder convention
-(DESIGN.md)::
+(docs/architecture.md)::
 
     <run_dir>/references.jsonl                 {"id", "prompt", "reference"}, once
     <run_dir>/predictions/step-000630.jsonl    {"id", "prediction"}, per evaluation
@@ -65,10 +65,10 @@ DEFAULT_BATCH_SIZE = 16
 outputs as one prompt at a time; 16 keeps padding waste and memory modest."""
 
 REFERENCES_FILENAME = "references.jsonl"
-"""Name of the references file in a run folder (DESIGN.md's convention)."""
+"""Name of the references file in a run folder (the convention of docs/architecture.md)."""
 
 PREDICTIONS_DIRNAME = "predictions"
-"""Folder of per-checkpoint prediction files in a run folder (DESIGN.md's convention)."""
+"""Folder of per-checkpoint prediction files (the convention of docs/architecture.md)."""
 
 
 def predictions_filename(step: int) -> str:

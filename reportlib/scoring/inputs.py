@@ -1,4 +1,4 @@
-"""Reading ``references.jsonl`` and ``predictions/*.jsonl`` (DESIGN.md's convention).
+"""Reading ``references.jsonl`` and ``predictions/*.jsonl`` (docs/architecture.md's convention).
 
 ::
 
