@@ -121,7 +121,7 @@ def test_epoch_only_lines(tmp_path: Path) -> None:
     ("lines", "pattern"),
     [
         (['{"step": 1, "loss": 2}', "not json", '{"step": 2, "loss": 1}'],
-         r"line 2: is not a JSON object \(Expecting value\)"),
+         r"line 2: is not valid JSON \(Expecting value\)"),
         (['{"step": 1, "loss": 2}', "[1, 2]", '{"step": 3}'], r"line 2: is a JSON list"),
         (['{"step": 1.5, "loss": 2}'], r"line 1: 'step' is 1\.5, not a whole number of steps"),
     ],

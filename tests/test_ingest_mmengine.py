@@ -96,7 +96,7 @@ def test_mmdet2_global_steps_from_epoch_lengths() -> None:
         ('{"lr": 0.1, "loss": 1.0, "epoch": 1, "step": 10}\n[1, 2]\n',
          r"line 2: is a JSON list, not an object"),
         ('{"lr": 0.1, "loss": 1.0, "epoch": 1, "step": 10}\n{"lr": oops}\n{"step": 3}\n',
-         r"line 2: is not a JSON object"),
+         r"line 2: is not valid JSON"),
         ('{"lr": 0.1, "loss": 1.0, "epoch": 1, "step": -4}\n', r"line 1: 'step' is -4"),
     ],
 )

@@ -629,7 +629,7 @@ def _two_line_run(tmp_path: Path, predictions: str, references: str | None = Non
         (
             '{"id": "a", "prediction": "x"}\n{"id": "b", "prediction": ',
             None,
-            r"step-1\.jsonl: line 2: not valid JSON",
+            r"step-1\.jsonl: line 2: is not valid JSON",
         ),
         (
             '{"id": "a", "prediction": "x"}\n',
@@ -656,7 +656,7 @@ def _two_line_run(tmp_path: Path, predictions: str, references: str | None = Non
         ('{"id": "a"}\n', None, r'line 1: no "prediction" key'),
         ('{"prediction": "x"}\n', None, r'line 1: no "id" key'),
         ('{"id": 1.5, "prediction": "x"}\n', None, r'"id" must be a string or an integer'),
-        ('["a", "x"]\n', None, r"line 1: expected a JSON object, found list"),
+        ('["a", "x"]\n', None, r"line 1: is a JSON list, not an object"),
         (
             '{"id": "a", "prediction": "x"}\n',
             '{"id": "a", "reference": "1"}\n{"id": "a", "reference": "2"}\n',
@@ -678,7 +678,7 @@ def test_bad_prediction_files(tmp_path, predictions, references, match) -> None:
 def test_invalid_utf8_is_reported(tmp_path) -> None:
     preds = _two_line_run(tmp_path, "")
     preds.checkpoints[1].write_bytes(b'{"id": "a", "prediction": "\xff"}\n')
-    with pytest.raises(PredictionsError, match=r"line 1: not valid JSON \(not UTF-8\)"):
+    with pytest.raises(PredictionsError, match=r"line 1: is not UTF-8 text"):
         score_run(preds, use_cache=False)
 
 

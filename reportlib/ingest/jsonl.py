@@ -36,9 +36,8 @@ import numpy as np
 from reportlib.errors import InputError
 from reportlib.ingest.logfile import (
     MAX_NESTING_DEPTH,
+    read_json_lines,
     read_log_head,
-    read_log_text,
-    replace_lone_surrogates,
 )
 from reportlib.ingest.tidy import (
     LoggedValues,
@@ -124,10 +123,9 @@ def load(path: Path) -> Run:
                 hint="Point at the log file itself",
             )
         path = found
-    text = read_log_text(path)
-    lines = text.splitlines()
-    warnings: list[str] = []
-    meta: dict[str, Any] = {}
+    read = read_json_lines(path)
+    warnings: list[str] = list(read.warnings)
+    meta: dict[str, Any] = {"in_progress": True} if read.in_progress else {}
     keys: dict[str, int] = {}
     steps: list[int] = []
     values: list[float] = []
@@ -137,42 +135,7 @@ def load(path: Path) -> Run:
     no_step: list[int] = []
     skipped_keys: dict[str, int] = {}
     last_progress: tuple[int, Any] | None = None
-    last_line = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except RecursionError as exc:
-            raise InputError(
-                "nests values too deeply to read",
-                path=path,
-                where=f"line {number}",
-                hint="Fix or remove that line",
-            ) from exc
-        except json.JSONDecodeError as exc:
-            if number - 1 == last_line and not text.endswith(("\n", "\r")):
-                warnings.append(
-                    f"the last line ({number}) is not complete JSON: the run is still writing "
-                    "the log, or it was copied while being written; that line was left out"
-                )
-                meta["in_progress"] = True
-                continue
-            raise InputError(
-                f"is not a JSON object ({exc.msg})",
-                path=path,
-                where=f"line {number}",
-                hint="Fix or remove that line; a JSON-lines log holds one object per line",
-            ) from exc
-        if not isinstance(record, dict):
-            raise InputError(
-                f"is a JSON {type(record).__name__}, not an object of logged values",
-                path=path,
-                where=f"line {number}",
-                hint="Fix or remove that line",
-            )
-        if "\\u" in line:  # JSON escapes may hold lone surrogates, which no output can encode
-            replace_lone_surrogates(record)
+    for number, record in read.records:
         flat = _flatten(record)
         step_key = next((k for k in STEP_KEYS if flat.get(k) is not None), None)
         epoch_key = next((k for k in EPOCH_KEYS if flat.get(k) is not None), None)

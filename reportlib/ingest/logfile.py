@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +168,9 @@ def is_lfs_pointer(text: str) -> bool:
     return text.lstrip("\ufeff").startswith(LFS_POINTER_PREFIX)
 
 
-def lfs_pointer_error(path: Path) -> InputError:
+def lfs_pointer_error(path: Path, *, error: type[InputError] = InputError) -> InputError:
     """The error for a Git LFS pointer found where a log file should be."""
-    return InputError(
+    return error(
         "is a Git LFS pointer, not the file itself",
         path=path,
         hint="Run `git lfs pull` in the repository it came from (or download the real file), "
@@ -191,13 +192,19 @@ def read_log_head(path: Path, size: int = HEAD_BYTES) -> str:
     return head.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
-def read_log_text(path: Path) -> str:
+def read_log_text(path: Path, *, error: type[InputError] = InputError,
+                  empty_ok: bool = False) -> str:
     """Read a whole log file as UTF-8 text.
 
     Parameters
     ----------
     path:
         The file to read.
+    error:
+        The exception raised (an :class:`InputError` subclass, e.g.
+        :class:`~reportlib.errors.PredictionsError` for prediction files).
+    empty_ok:
+        Return ``""`` for an empty file instead of raising.
 
     Returns
     -------
@@ -212,13 +219,15 @@ def read_log_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(
+        raise error(
             f"cannot be read ({exc.strerror or exc})",
             path=path,
             hint="Check that it is a file and that you may read it",
         ) from exc
     if not data.strip():
-        raise InputError(
+        if empty_ok:
+            return ""
+        raise error(
             "is empty",
             path=path,
             hint="The run may have crashed before writing it; point at a complete copy",
@@ -231,7 +240,7 @@ def read_log_text(path: Path) -> str:
             # reports (or repairs) better than "not UTF-8" would.
             text = data[: exc.start].decode("utf-8", errors="replace")
         else:
-            raise InputError(
+            raise error(
                 f"is not UTF-8 text (byte {exc.start} cannot be decoded)",
                 path=path,
                 where=f"line {data.count(NEWLINE, 0, exc.start) + 1}",
@@ -239,5 +248,90 @@ def read_log_text(path: Path) -> str:
             ) from exc
     text = text.lstrip("\ufeff")
     if is_lfs_pointer(text):
-        raise lfs_pointer_error(path)
+        raise lfs_pointer_error(path, error=error)
     return text
+
+
+@dataclass(frozen=True)
+class JsonLines:
+    """What :func:`read_json_lines` read: ``(line number, object)`` pairs and notes."""
+
+    records: list[tuple[int, dict[str, Any]]]
+    warnings: list[str]
+    in_progress: bool
+
+
+def read_json_lines(path: Path, *, error: type[InputError] = InputError, empty_ok: bool = False,
+                    cut_last_line_ok: bool = True) -> JsonLines:
+    """Read a JSON-lines file: one JSON object per line, blank lines ignored.
+
+    The one reader of JSON lines, for logs (JSONL, OpenMMLab, W&B history) and
+    for reportlib's own ``references.jsonl`` and prediction files: a Git LFS
+    pointer, bytes that are not UTF-8, a line nested too deeply, a line that
+    is not JSON or not an object each get one error naming the file and line.
+
+    Parameters
+    ----------
+    path:
+        The file.
+    error:
+        The exception raised (an :class:`InputError` subclass).
+    empty_ok:
+        An empty file gives no records instead of an error.
+    cut_last_line_ok:
+        A last line that is not complete JSON and has no line break after it
+        (a log still being written) is left out with a warning instead of an
+        error, and ``in_progress`` is set.
+
+    Raises
+    ------
+    InputError
+        (or ``error``) as described above.
+    """
+    text = read_log_text(path, error=error, empty_ok=empty_ok)
+    lines = text.splitlines()
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    records: list[tuple[int, dict[str, Any]]] = []
+    warnings: list[str] = []
+    in_progress = False
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        where = f"line {index + 1}"
+        try:
+            record = json.loads(line)
+        except RecursionError as exc:
+            raise error("nests lists or objects too deeply to be read", path=path, where=where,
+                        hint="Each line must be one flat JSON object; fix or remove that line"
+                        ) from exc
+        except json.JSONDecodeError as exc:
+            if cut_last_line_ok and index == last and not text.endswith(("\n", "\r")):
+                warnings.append(f"the last line ({index + 1}) is not complete JSON: the run is "
+                                "still writing the log, or it was copied while being written; "
+                                "that line was left out")
+                in_progress = True
+                continue
+            raise error(f"is not valid JSON ({exc.msg})", path=path, where=where,
+                        hint="Fix or remove that line; a JSON-lines file holds one object "
+                        "per line") from exc
+        if not isinstance(record, dict):
+            raise error(f"is a JSON {_json_kind(record)}, not an object", path=path, where=where,
+                        hint="Fix or remove that line; a JSON-lines file holds one object "
+                        "per line")
+        if "\\u" in line:  # JSON escapes may hold lone surrogates, which no output can encode
+            replace_lone_surrogates(record)
+        records.append((index + 1, record))
+    return JsonLines(records, warnings, in_progress)
+
+
+def _json_kind(value: Any) -> str:
+    """JSON's name for the type of a parsed value ("list", "string", "number"...)."""
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"

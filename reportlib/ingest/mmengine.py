@@ -41,7 +41,7 @@ import numpy as np
 
 from reportlib.errors import InputError
 from reportlib.ingest.jsonl import _number as json_number
-from reportlib.ingest.logfile import read_log_head, read_log_text
+from reportlib.ingest.logfile import read_json_lines, read_log_head
 from reportlib.ingest.tidy import LoggedValues, listed, plural, tidy_scalars
 from reportlib.metrics import normalise_key
 from reportlib.run import Run
@@ -159,7 +159,8 @@ def load(path: Path) -> Run:
                 "wrote",
             )
         path = found
-    records, warnings, in_progress = read_json_lines(path)
+    read = read_json_lines(path)
+    records, warnings, in_progress = read.records, list(read.warnings), read.in_progress
     meta: dict[str, Any] = {}
     if any("mode" in record for _, record in records):
         collected, skipped = _read_mmcv(records, meta)
@@ -185,46 +186,6 @@ def metric_names(keys: list[str]) -> dict[str, tuple[str, str]]:
         split, name = ("eval", key[4:]) if key.startswith("val:") else ("train", key)
         names[key] = (split, _metric(name))
     return names
-
-
-def read_json_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[str], bool]:
-    """The JSON objects of a JSON-lines file with their line numbers.
-
-    Returns ``(records, warnings, in_progress)``: a last line cut short (the run
-    is still writing) is left out with a warning.
-
-    Raises
-    ------
-    InputError
-        A line (not the last) that is not a JSON object.
-    """
-    text = read_log_text(path)
-    lines = text.splitlines()
-    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
-    records: list[tuple[int, dict[str, Any]]] = []
-    warnings: list[str] = []
-    in_progress = False
-    for index, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if index == last and not text.endswith(("\n", "\r")):
-                warnings.append(f"the last line ({index + 1}) is not complete JSON: the run is "
-                                "still writing the log, or it was copied while being written; "
-                                "that line was left out")
-                in_progress = True
-                continue
-            raise InputError(f"is not a JSON object ({exc.msg})", path=path,
-                             where=f"line {index + 1}",
-                             hint="Fix or remove that line; the log holds one object per line"
-                             ) from exc
-        if not isinstance(record, dict):
-            raise InputError(f"is a JSON {type(record).__name__}, not an object of logged values",
-                             path=path, where=f"line {index + 1}", hint="Fix or remove that line")
-        records.append((index + 1, record))
-    return records, warnings, in_progress
 
 
 def _read_mmengine(records: list[tuple[int, dict[str, Any]]], path: Path

@@ -33,8 +33,7 @@ import numpy as np
 from reportlib.errors import InputError
 from reportlib.ingest.csv_log import read_csv_log, sniff_header
 from reportlib.ingest.jsonl import _number as json_number
-from reportlib.ingest.logfile import read_log_head
-from reportlib.ingest.mmengine import read_json_lines
+from reportlib.ingest.logfile import read_json_lines, read_log_head
 from reportlib.ingest.side_files import read_side_json, read_side_yaml
 from reportlib.ingest.tidy import LoggedValues, epoch_to_column, listed, tidy_scalars
 from reportlib.run import Run
@@ -132,7 +131,8 @@ def _history_file(folder: Path | None) -> Path | None:
 
 
 def _read_history(path: Path) -> tuple[LoggedValues, list[str], bool]:
-    records, warnings, in_progress = read_json_lines(path)
+    read = read_json_lines(path)
+    records, warnings, in_progress = read.records, list(read.warnings), read.in_progress
     keys: dict[str, int] = {}
     steps, values, codes, epochs, walls = [], [], [], [], []
     media: set[str] = set()

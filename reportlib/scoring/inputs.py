@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reportlib.errors import PredictionsError
+from reportlib.ingest.logfile import read_json_lines
 
 #: How many offending ids an error message lists before "...": enough to spot
 #: the pattern (an off-by-one, a renamed prefix), short enough for one line.
@@ -27,9 +28,6 @@ IDS_SHOWN_IN_ERRORS = 5
 
 #: Bytes read at a time when hashing a file.
 _HASH_CHUNK = 1 << 20
-
-#: The first bytes of a Git LFS pointer (https://git-lfs.com/spec/v1) left where a file should be.
-_LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 
 _ID_HINT = 'ids are compared exactly as written: 3 and "3" differ'
 
@@ -53,45 +51,14 @@ def file_sha256(path: Path) -> str:
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` for every non-blank line of a JSONL file."""
-    try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise PredictionsError(f"cannot read the file ({exc.strerror or exc})", path=path) from exc
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except RecursionError as exc:
-                raise PredictionsError(
-                    "nests lists or objects too deeply to be read",
-                    path=path,
-                    where=f"line {number}",
-                    hint="each line must be one flat JSON object; fix or regenerate the file",
-                ) from exc
-            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                if number == 1 and raw.startswith(_LFS_POINTER_PREFIX):
-                    raise PredictionsError(
-                        "is a Git LFS pointer, not the file itself",
-                        path=path,
-                        hint="run `git lfs pull` in the repository it came from, then try again",
-                    ) from exc
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-                raise PredictionsError(
-                    f"not valid JSON ({reason})",
-                    path=path,
-                    where=f"line {number}",
-                    hint="each line must be one JSON object; fix or regenerate the file",
-                ) from exc
-            if not isinstance(record, dict):
-                raise PredictionsError(
-                    f"expected a JSON object, found {type(record).__name__}",
-                    path=path,
-                    where=f"line {number}",
-                )
-            yield number, record
+    """``(line_number, object)`` for every non-blank line of a references or predictions file.
+
+    Through ingest's one JSON-lines reader (one-line errors for an LFS pointer,
+    bytes that are not UTF-8, a line that is not a JSON object); a cut last
+    line is an error here, not a log still being written.
+    """
+    yield from read_json_lines(path, error=PredictionsError, empty_ok=True,
+                               cut_last_line_ok=False).records
 
 
 def _sample_id(record: dict[str, Any], path: Path, number: int) -> Hashable:
