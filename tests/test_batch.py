@@ -424,11 +424,13 @@ def test_warm_batch_reports_equal_cold_ones_and_nothing_is_left_running(
     assert 0 < warm.peak_worker_bytes
     cold = batch.build_batch(runs, tmp_path / "cold", jobs=1, progress=False, cold=True)
     assert cold.counts["built"] == 2, cold.items
-    for run in runs:
+    cold_dirs = {item.path: item.report_dir for item in cold.items}
+    for item in warm.items:
+        assert cold_dirs[item.path].name == item.report_dir.name
         for name in batch.REPORT_FILES:
-            a = _comparable(tmp_path / "warm" / run.name / name)
-            b = _comparable(tmp_path / "cold" / run.name / name)
-            assert a == b, (run.name, name)
+            a = _comparable(item.report_dir / name)
+            b = _comparable(cold_dirs[item.path] / name)
+            assert a == b, (item.path.name, name)
 
 
 def _comparable(path: Path):
