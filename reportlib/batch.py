@@ -1,15 +1,22 @@
 """Build many reports at once: in parallel, skipping those already up to date, with an index.
 
 :func:`build_batch` takes run folders (or folders of run folders), builds each
-report with :func:`reportlib.build.build_report` in ``jobs`` worker processes,
-keeps going past a run that fails, and writes ``<out_dir>/index.html``: one
-sortable table of every report in ``out_dir``.
+report with :func:`reportlib.build.build_report` in ``jobs`` worker processes
+(:mod:`reportlib.workers`), keeps going past a run that fails, and writes
+``<out_dir>/index.html``: one sortable table of every report in ``out_dir``.
+Each worker runs its notebooks in one warm kernel (:mod:`reportlib.engine`)
+unless ``cold`` is set.
 
-A report is *up to date*, and not rebuilt unless ``force`` is set, when all
+A report is *up to date*, and not rebuilt unless ``force`` is set (see
+:func:`stale_reason`; the run is not parsed to decide it), when all
 its files exist, were made by this version of reportlib with the same
 parameters from the same set of input files, and are newer than every input
 file of the run and than reportlib's own code (its package files and
 notebooks), so editing reportlib also rebuilds.
+
+(Over 500 lines: a batch's four steps, collecting runs, deciding what is up
+to date, building and indexing, read top to bottom here; the worker processes
+are in :mod:`reportlib.workers` and the kernel in :mod:`reportlib.engine`.)
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -30,11 +36,11 @@ from typing import Any
 from reportlib import __version__
 from reportlib.build import NOTEBOOK, report_parameters
 from reportlib.errors import ParameterError, ReportlibError
-from reportlib.ingest import RunSource, load_source, select_runs
+from reportlib.ingest import RunSource, select_runs
 from reportlib.outputs import COMPARE_FOLDER, safe_name, write_text_atomic
 from reportlib.present.index import IndexRow, index_row, render_index
 from reportlib.present.settings import DEFAULT_SMOOTHING
-from reportlib.provenance import same_parameters
+from reportlib.provenance import input_digest, same_parameters
 from reportlib.run import Run
 
 #: Files every report folder holds after a successful build.
@@ -98,6 +104,9 @@ class BatchResult:
     seconds: float
     jobs: int = 1
     counts: Mapping[str, int] = field(default_factory=dict)
+    #: The largest peak resident memory of one worker (its process plus its
+    #: notebook kernel), in bytes; 0 where it could not be read (not Linux).
+    peak_worker_bytes: int = 0
 
     def of(self, status: str) -> list[BatchItem]:
         """The items with ``status`` (one of :data:`STATUSES`)."""
@@ -144,20 +153,23 @@ def toolchain_mtime_ns() -> int:
     return max((p.stat().st_mtime_ns for p in files if p.exists()), default=0)
 
 
-def _relative_inputs(run: Run) -> list[str]:
-    root = Path(run.path) if Path(run.path).is_dir() else Path(run.path).parent
-    return sorted(str(Path(p).relative_to(root)) if Path(p).is_relative_to(root) else Path(p).name
-                  for p in run.input_files)
-
-
-def stale_reason(run: Run, report_dir: Path, *, parameters: Mapping[str, Any],
-                 pdf: bool = False) -> str | None:
+def stale_reason(run: Run | RunSource | str | os.PathLike[str], report_dir: Path, *,
+                 parameters: Mapping[str, Any], pdf: bool = False) -> str | None:
     """Why the report of ``run`` in ``report_dir`` must be rebuilt, or None if it is up to date.
+
+    The run is not parsed: the report's provenance names its input files and
+    their hash, and file times say what changed since. Up to date means: every
+    report file is there (no failed build left), made by this reportlib with
+    ``parameters`` (which name the run), each recorded input file still there
+    with the recorded content and older than the report, no folder of the run
+    changed after it (a file added, removed or renamed changes its folder's
+    time, whatever the file's own time), and reportlib's code older.
 
     Parameters
     ----------
     run:
-        The run, as :func:`reportlib.load_run` read it (its ``input_files``).
+        The run: its folder or log file, the :class:`~reportlib.ingest.RunSource`
+        discovery found, or a :class:`~reportlib.run.Run` (for its path).
     report_dir:
         Its report folder.
     parameters:
@@ -179,34 +191,60 @@ def stale_reason(run: Run, report_dir: Path, *, parameters: Mapping[str, Any],
         return "its last build failed"
     try:
         provenance = json.loads(outputs[0].read_text(encoding="utf-8")).get("provenance") or {}
-    except (OSError, ValueError, AttributeError):
+        recorded = [str(name) for name in provenance.get("input_files") or []]
+    except (OSError, ValueError, AttributeError, TypeError):
         return "summary.json cannot be read"
     if provenance.get("reportlib_version") != __version__:
         return (f"it was made by reportlib {provenance.get('reportlib_version')}, "
                 f"this is {__version__}")
     if not same_parameters(provenance.get("parameters") or {}, parameters):
         return "it was made with other parameters"
-    if provenance.get("input_files") != _relative_inputs(run):
-        return "the run's set of input files changed"
     oldest = min(path.stat().st_mtime_ns for path in outputs)
-    for path in run.input_files:
-        if Path(path).stat().st_mtime_ns >= oldest:
-            return f"{Path(path).name} is newer than the report"
+    path = Path(run.path if isinstance(run, (Run, RunSource)) else run).resolve()
+    # The provenance names inputs relative to the run's folder (a log file's folder),
+    # and one outside it by its name: it is then in the run's root (run.yaml, predictions).
+    root = path if path.is_dir() else path.parent
+    roots = [root] + ([Path(run.root).resolve()] if isinstance(run, RunSource) else [])
+    files = [next((r / name for r in roots if (r / name).exists()), root / name)
+             for name in recorded]
+    for file in files:
+        try:
+            if file.stat().st_mtime_ns >= oldest:
+                return f"{file.name} is newer than the report"
+        except OSError:
+            return f"the run's set of files changed ({file.name} is gone)"
+    for folder in _run_folders(path, files):
+        if folder.stat().st_mtime_ns >= oldest:
+            name = "the run folder" if folder == root else f"{folder.relative_to(root)}/"
+            return f"the run's set of files changed ({name} changed after the report)"
+    if not files or input_digest(files, root=root) != provenance.get("input_sha256"):
+        return "the content of the run's input files changed"
     if toolchain_mtime_ns() >= oldest:
         return "reportlib's code is newer than the report"
     return None
 
 
+def _run_folders(path: Path, files: Sequence[Path]) -> list[Path]:
+    """The folders whose times tell whether files were added to or removed from a run.
+
+    A run folder: it and every folder below it. A log file: its folder and the
+    folders of its other inputs (not the whole tree around a lone log file).
+    """
+    if path.is_dir():
+        return [Path(top) for top, _, _ in os.walk(path)]
+    return sorted({path.parent, *(file.parent for file in files)})
+
+
 def _build_one(source: RunSource, out_dir: Path, smoothing: float, pdf: bool,
-               whitespace: bool = False) -> BatchItem:
-    """Build one report and describe the outcome (runs in a worker process)."""
+               whitespace: bool = False, engine: str | None = None) -> BatchItem:
+    """Build one report and describe the outcome (in the batch's process or a worker)."""
     from reportlib.build import build_report
 
     path = source.path
     started = time.perf_counter()
     try:
         result = build_report(path, out_dir, smoothing=smoothing, pdf=pdf, whitespace=whitespace,
-                              name=source.name)
+                              name=source.name, engine=engine)
     except ReportlibError as error:
         return BatchItem(path, "failed", message=error.one_line(),
                          seconds=time.perf_counter() - started)
@@ -231,6 +269,7 @@ def build_batch(
     whitespace: bool = False,
     progress: bool | None = None,
     on_item: Callable[[BatchItem], None] | None = None,
+    cold: bool = False,
 ) -> BatchResult:
     """Build the reports of many runs in parallel and write ``out_dir/index.html``.
 
@@ -255,6 +294,10 @@ def build_batch(
     on_item:
         Called with each :class:`BatchItem` as soon as it is known (with the
         progress bar cleared), e.g. to print a line.
+    cold:
+        Run each report's notebook in a fresh kernel (papermill's own engine).
+        By default each worker keeps one kernel warm and reuses it, reset
+        between reports (:mod:`reportlib.engine`): the same reports, faster.
 
     Returns
     -------
@@ -314,14 +357,18 @@ def build_batch(
         bar.update(1)
 
     workers = min(jobs, len(todo))
+    engine = None
+    if not cold and todo:
+        from reportlib.engine import ENGINE_NAME  # imports papermill: not for an up-to-date batch
+
+        engine = ENGINE_NAME
+    job = (out_dir, smoothing, chromium is not None, whitespace, engine)
+    peak = 0
     try:
         if workers <= 1:
-            for number, source in todo:
-                finished(number, _build_one(source, out_dir, smoothing, chromium is not None,
-                                            whitespace))
+            peak = _build_here(todo, job, finished)
         else:
-            _run_pool(todo, workers, out_dir, smoothing, chromium is not None, finished,
-                      whitespace=whitespace)
+            peak = _run_workers(todo, workers, job, finished)
     finally:
         bar.close()
 
@@ -333,33 +380,35 @@ def build_batch(
     index = write_index(out_dir, failures=failures) if out_dir.is_dir() else None
     counts = {status: sum(item.status == status for item in items) for status in STATUSES}
     return BatchResult(tuple(items), index, time.perf_counter() - started, jobs=jobs,
-                       counts=counts)
+                       counts=counts, peak_worker_bytes=peak)
 
 
 def _plan(source: RunSource, out_dir: Path, owners: dict[str, Path], *, smoothing: float,
           whitespace: bool, pdf: bool, force: bool) -> BatchItem:
     """The plan for a run: an item that is failed, up to date, or ``built`` (meaning: to build).
+
+    The run is not read here (discovery named it): a run to build is read once,
+    by its build, and an unchanged one not at all.
     """
     path = source.path
     try:
-        run = load_source(source)
-        folder = safe_name(run.name)
+        folder = safe_name(source.name)
     except ReportlibError as error:
         return BatchItem(path, "failed", name=source.name, message=error.one_line())
     target = out_dir.resolve() / folder
     if folder in owners:
-        return BatchItem(path, "failed", name=run.name,
+        return BatchItem(path, "failed", name=source.name,
                          message=f"{path}: its report folder {target} is also the one of "
                          f"{owners[folder]}, built in this batch. Rename one of the run folders "
                          "or build them into different output folders.")
     owners[folder] = path
-    to_build = BatchItem(path, "built", name=run.name, report_dir=target)
+    to_build = BatchItem(path, "built", name=source.name, report_dir=target)
     if force:
         return to_build
     parameters = report_parameters(path, smoothing=smoothing, whitespace=whitespace)
-    reason = stale_reason(run, target, parameters=parameters, pdf=pdf)
+    reason = stale_reason(source, target, parameters=parameters, pdf=pdf)
     if reason is None:
-        return BatchItem(path, "up_to_date", name=run.name, report_dir=target)
+        return BatchItem(path, "up_to_date", name=source.name, report_dir=target)
     return to_build
 
 
@@ -374,38 +423,56 @@ def _input_bytes(source: RunSource) -> int:
         return 0
 
 
-def _run_pool(todo: list[tuple[int, RunSource]], workers: int, out_dir: Path, smoothing: float,
-              pdf: bool, finished: Callable[[int, BatchItem], None], *,
-              whitespace: bool = False) -> None:
-    import multiprocessing
+def _build_here(todo: list[tuple[int, RunSource]], job: tuple[Any, ...],
+                finished: Callable[[int, BatchItem], None]) -> int:
+    """Build ``todo`` one after another in this process; returns its peak memory (bytes)."""
+    from reportlib.workers import peak_memory
 
-    # "spawn": a fresh interpreter per worker, never a fork of a process that
-    # may hold threads (the progress bar's) or a kernel's ZeroMQ sockets.
-    context = multiprocessing.get_context("spawn")
+    engine = job[-1]
+    if engine is None:
+        for number, source in todo:
+            finished(number, _build_one(source, *job))
+        return peak_memory()
+    from reportlib import engine as warm
+
+    _start_warm_kernel()
+    try:
+        for number, source in todo:
+            finished(number, _build_one(source, *job))
+        return peak_memory()
+    finally:  # a library call leaves no kernel running behind it
+        warm.shutdown_kernels()
+
+
+def _start_warm_kernel() -> None:
+    """Start this process's warm kernel now: it boots while the first run is read and analysed."""
+    from reportlib.build import KERNEL_ARGUMENTS, KERNEL_NAME
+    from reportlib.engine import prestart
+
+    try:
+        prestart(KERNEL_NAME, KERNEL_ARGUMENTS)
+    except Exception:  # no kernel to start: the first build tries again and says why
+        return
+
+
+def _run_workers(todo: list[tuple[int, RunSource]], workers: int, job: tuple[Any, ...],
+                 finished: Callable[[int, BatchItem], None]) -> int:
+    """Build ``todo`` in ``workers`` worker processes; returns the largest worker's peak memory."""
+    from reportlib.workers import run_in_workers
+
     # Biggest runs first: the last build to start is then a short one, so no
     # worker sits idle at the end while another finishes a long build.
     ordered = sorted(todo, key=lambda item: -_input_bytes(item[1]))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future[BatchItem], tuple[int, RunSource]] = {
-            pool.submit(_build_one, source, out_dir, smoothing, pdf, whitespace): (number, source)
-            for number, source in ordered
-        }
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    number, source = pending.pop(future)
-                    error = future.exception()
-                    if error is None:
-                        finished(number, future.result())
-                    else:  # the worker itself died (killed, out of memory)
-                        path = source.path
-                        finished(number, BatchItem(path, "failed",
-                                                   message=f"{path}: the build process died "
-                                                   f"({type(error).__name__}: {error})"))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    paths = {number: source.path for number, source in todo}
+
+    def died(number: int, why: str) -> BatchItem:
+        return BatchItem(paths[number], "failed",
+                         message=f"{paths[number]}: the build process died ({why})")
+
+    return run_in_workers(
+        [(number, "reportlib.batch:_build_one", (source, *job)) for number, source in ordered],
+        workers, on_result=finished, on_death=died,
+        setup="" if job[-1] is None else "reportlib.batch:_start_warm_kernel")
 
 
 def index_rows(out_dir: str | os.PathLike[str], *,

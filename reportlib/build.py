@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,11 @@ STAGING_PREFIX = ".building-"
 #: A staging folder older than this was left by a killed build, and the next build
 #: removes it: a build takes minutes at most, so a day leaves a running one alone.
 STALE_STAGING_SECONDS = 24 * 3600
+#: The Jupyter kernel every report notebook runs in, and the arguments it starts with:
+#: the kernel's own start-up chatter (a TCP notice) is not the user's business, and
+#: CRITICAL because a kernel stopped after a cell timeout logs the reply it could not send.
+KERNEL_NAME = "python3"
+KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.log_level=CRITICAL",)
 #: Cell tags the exporter honours (the fixed vocabulary of docs/architecture.md).
 REMOVE_CELL_TAG = "remove-cell"
 REMOVE_INPUT_TAG = "remove-input"
@@ -123,6 +129,7 @@ def build_report(
     pdf: bool = False,
     whitespace: bool = False,
     name: str | None = None,
+    engine: str | None = None,
 ) -> BuildResult:
     """Build the report of one run into ``out_dir/<run name>/``.
 
@@ -146,6 +153,10 @@ def build_report(
     name:
         The run's name (a batch passes the names discovery made unique); None:
         the name :func:`reportlib.load_run` gives it.
+    engine:
+        The papermill engine that executes the notebook: None for papermill's
+        own (a fresh kernel), ``"reportlib-warm"`` for a kernel kept alive
+        between reports (see :mod:`reportlib.engine`).
 
     Returns
     -------
@@ -184,7 +195,7 @@ def build_report(
         try:
             executed = execute_notebook(staging, {**params, "result_file": str(handed)},
                                         cell_timeout=cell_timeout,
-                                        title=f"Training report: {run.name}")
+                                        title=f"Training report: {run.name}", engine=engine)
         except BuildError as exc:
             raise _kept_failed_notebook(exc, staging, target) from exc
         finally:
@@ -256,12 +267,14 @@ def execute_notebook(
     title: str | None = None,
     notebook: Path | None = None,
     name: str = "report",
+    engine: str | None = None,
 ) -> Path:
     """Execute a notebook (the report's by default) with papermill into ``target/<name>.ipynb``.
 
     The notebook is executed into a temporary file and renamed into place only
     when every cell succeeded. On failure it is kept as ``<name>.failed.ipynb``.
-    ``title`` becomes the notebook's title (the HTML page's title).
+    ``title`` becomes the notebook's title (the HTML page's title). ``engine``
+    names the papermill engine (None: papermill's own, a fresh kernel).
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError
@@ -273,6 +286,10 @@ def execute_notebook(
             f"the notebook {source} is missing",
             hint="reinstall reportlib: its notebooks ship inside the package",
         )
+    if engine is not None:
+        from reportlib.engine import register_engine
+
+        register_engine()  # also works from a source tree, without the entry point
     final = target / f"{name}.ipynb"
     failed = target / f"{name}.failed.ipynb"
     tmp = temp_sibling(final, suffix=".ipynb")
@@ -287,10 +304,9 @@ def execute_notebook(
             # The caller's folder: the run a build hands over may hold relative paths.
             cwd=os.getcwd(),
             execution_timeout=cell_timeout,
-            kernel_name="python3",
-            # The kernel's own start-up chatter (a TCP notice) is not the user's business.
-            # CRITICAL: a kernel stopped after a cell timeout logs the reply it could not send.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            kernel_name=KERNEL_NAME,
+            extra_arguments=list(KERNEL_ARGUMENTS),
+            engine_name=engine,
         )
     except PapermillExecutionError as exc:
         os.replace(tmp, failed)
@@ -338,8 +354,12 @@ def _finish_notebook(notebook: Path, title: str | None, *, name: str) -> None:
     notebook.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
+@lru_cache(maxsize=1)
 def html_exporter():
-    """nbconvert's HTMLExporter set up for reports: code hidden, tags honoured, no CDN scripts."""
+    """nbconvert's HTMLExporter set up for reports: code hidden, tags honoured, no CDN scripts.
+
+    Made once per process (about a second: templates, preprocessors) and reused.
+    """
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 

@@ -71,8 +71,11 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar on stderr.  [default: when stderr is a terminal]")
 @_whitespace_option
+@click.option("--cold", is_flag=True,
+              help="Start a fresh kernel for each report instead of reusing one per worker.")
 def build(runs: tuple[Path, ...], out_dir: Path, smoothing: float, pdf: bool,
-          jobs: int | None, force: bool, progress: bool | None, whitespace: bool) -> None:
+          jobs: int | None, force: bool, progress: bool | None, whitespace: bool,
+          cold: bool) -> None:
     """Build the report of each run (a run folder, a log file, or a folder of runs).
 
     Writes OUT_DIR/<run>/report.html, report.md, report.ipynb and summary.json
@@ -98,7 +101,8 @@ def build(runs: tuple[Path, ...], out_dir: Path, smoothing: float, pdf: bool,
 
     try:
         result = build_batch(runs, out_dir, jobs=jobs, force=force, pdf=pdf, smoothing=smoothing,
-                             whitespace=whitespace, progress=progress, on_item=show)
+                             whitespace=whitespace, progress=progress, on_item=show,
+                             cold=cold)
     except ReportlibError as error:
         _fail(error)
     if result.index is not None:

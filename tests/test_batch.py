@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -78,7 +79,7 @@ def fake_report(example_run, tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "toolchain_mtime_ns", lambda: PAST_NS)
     run_dir = tmp_path / "run"
     shutil.copytree(example_run, run_dir)
-    for path in run_dir.rglob("*"):
+    for path in [*run_dir.rglob("*"), run_dir]:
         os.utime(path, ns=(PAST_NS, PAST_NS))
     report = tmp_path / "reports" / EXAMPLE_DIR  # the run is named by its run.yaml title
     report.mkdir(parents=True)
@@ -109,7 +110,10 @@ def _edit_summary(report: Path, **provenance) -> None:
         ("touch input", "trainer_state.json is newer than the report"),
         ("older version", f"made by reportlib 0.0.1, this is {__version__}"),
         ("other smoothing", "made with other parameters"),
-        ("new prediction file", "set of input files changed"),
+        ("new prediction file", "set of files changed (predictions/ changed after the report)"),
+        ("new file", "set of files changed (the run folder changed after the report)"),
+        ("input removed", "set of files changed (step-000570.jsonl is gone)"),
+        ("content changed, time kept", "content of the run's input files changed"),
         ("toolchain newer", "reportlib's code is newer than the report"),
         ("garbled summary", "summary.json cannot be read"),
         ("pdf wanted", "report.pdf is missing"),
@@ -132,13 +136,23 @@ def test_stale_reason(fake_report, monkeypatch, change, reason):
         extra = run_dir / "predictions" / "step-000999.jsonl"
         shutil.copy(run_dir / "predictions" / "step-000570.jsonl", extra)
         os.utime(extra, ns=(PAST_NS, PAST_NS))
+    elif change == "new file":
+        (run_dir / "notes.txt").write_text("added\n", encoding="utf-8")
+        os.utime(run_dir / "notes.txt", ns=(PAST_NS, PAST_NS))
+    elif change == "input removed":
+        (run_dir / "predictions" / "step-000570.jsonl").unlink()
+        os.utime(run_dir / "predictions", ns=(PAST_NS, PAST_NS))
+    elif change == "content changed, time kept":
+        state = run_dir / "trainer_state.json"
+        state.write_text(state.read_text(encoding="utf-8") + " ", encoding="utf-8")
+        os.utime(state, ns=(PAST_NS, PAST_NS))
     elif change == "toolchain newer":
         monkeypatch.setattr(batch, "toolchain_mtime_ns", lambda: NOW_NS + 1)
     elif change == "garbled summary":
         (report / "summary.json").write_text("{", encoding="utf-8")
     elif change == "pdf wanted":
         pdf = True
-    found = batch.stale_reason(load_run(run_dir), report, parameters=params, pdf=pdf)
+    found = batch.stale_reason(run_dir, report, parameters=params, pdf=pdf)
     if reason is None:
         assert found is None
     else:
@@ -155,6 +169,20 @@ def test_a_moved_project_stays_up_to_date(fake_report, tmp_path):
     assert batch.stale_reason(load_run(moved), report, parameters=parameters) is None
 
 
+def test_stale_reason_reads_no_log(fake_report, monkeypatch):
+    run_dir, report, params = fake_report
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the log was parsed")
+
+    import reportlib.ingest
+
+    monkeypatch.setattr(reportlib.ingest, "load_run", no_parsing)
+    assert batch.stale_reason(run_dir, report, parameters=params) is None
+    result = batch.build_batch([run_dir], report.parent, jobs=1, progress=False)
+    assert [item.status for item in result.items] == ["up_to_date"]
+
+
 def test_toolchain_time_covers_reportlibs_own_files():
     newest = batch.toolchain_mtime_ns()
     assert newest >= os.stat(batch.__file__).st_mtime_ns
@@ -167,14 +195,24 @@ def test_toolchain_time_covers_reportlibs_own_files():
 @pytest.fixture
 def fake_builds(monkeypatch):
     """Replace the build itself with a stub that records which runs it was asked to build."""
-    calls = []
+    calls = _Calls()
 
-    def fake(source, out_dir, smoothing, pdf, whitespace=False):
+    def fake(source, out_dir, smoothing, pdf, whitespace=False, engine=None):
         calls.append(source.path.name)
+        calls.engines.append(engine)
         return batch.BatchItem(source.path, "built", seconds=0.0)
 
     monkeypatch.setattr(batch, "_build_one", fake)
+    monkeypatch.setattr(batch, "_start_warm_kernel", lambda: None)  # no build, no kernel
     return calls
+
+
+class _Calls(list):
+    """The names of the runs a stub build was asked for; ``engines``: the engine of each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.engines: list[str | None] = []
 
 
 def test_force_rebuilds_and_up_to_date_is_skipped(fake_report, fake_builds, monkeypatch):
@@ -231,6 +269,14 @@ def test_bad_parameters_fail_before_building(example_run, tmp_path, monkeypatch,
     with pytest.raises(error, match=message):
         batch.build_batch(paths, tmp_path / "out", progress=False, **kwargs)
     assert fake_builds == [] and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("options", "engine"), [([], "reportlib-warm"), (["--cold"], None)])
+def test_cli_build_is_warm_unless_cold(example_run, tmp_path, fake_builds, options, engine):
+    result = CliRunner().invoke(main, ["build", str(example_run), "-o", str(tmp_path / "out"),
+                                       "-j", "1", *options])
+    assert result.exit_code == 0, result.output
+    assert fake_builds == ["tiny-codegen"] and fake_builds.engines == [engine]
 
 
 def test_default_jobs_is_the_usable_cores():
@@ -305,3 +351,127 @@ def test_cli_batch_summarises_and_exits_non_zero(built_batch):
 def test_cli_rejects_zero_jobs(example_run, tmp_path):
     result = CliRunner().invoke(main, ["build", str(example_run), "-o", str(tmp_path), "-j", "0"])
     assert result.exit_code == 2 and "-j" in result.stderr
+
+
+# -- worker processes: one dead worker fails one run, every worker is reaped --------------------
+
+def _children() -> list[tuple[int, str, str]]:
+    """(pid, state, command) of every child process of this one (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        command, _, rest = text.rpartition(")")
+        fields = rest.split()
+        if int(fields[1]) == os.getpid():
+            found.append((int(stat.parent.name), fields[0], command.partition("(")[2]))
+    return found
+
+
+def _processes_with_env(marker: str) -> list[int]:
+    """Processes (not this one) whose environment holds ``marker``: what a batch left running."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes() and int(environ.parent.name) != os.getpid():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+
+
+@linux_only
+@pytest.mark.parametrize(
+    ("jobs", "workers", "outcomes"),
+    [
+        # (key, function, arguments): os.getpid tells which worker ran a job
+        ([("a", "os:getpid", ()), ("b", "os:_exit", (3,)), ("c", "os:getpid", ())], 1,
+         {"a": "pid", "b": "died: exit status 3", "c": "pid"}),
+        ([("a", "os:getpid", ()), ("b", "os:getpid", ()), ("c", "os:_exit", (9,)),
+          ("d", "os:getpid", ())], 2,
+         {"a": "pid", "b": "pid", "c": "died: exit status 9", "d": "pid"}),
+    ],
+)
+def test_a_dead_worker_fails_only_its_job_and_every_worker_is_reaped(jobs, workers, outcomes):
+    from reportlib.workers import run_in_workers
+
+    results = {}
+    peak = run_in_workers(jobs, workers, on_result=results.__setitem__,
+                          on_death=lambda key, why: f"died: {why}")
+    seen = {key: "pid" if isinstance(value, int) else value for key, value in results.items()}
+    assert seen == outcomes
+    pids = [value for value in results.values() if isinstance(value, int)]
+    assert os.getpid() not in pids  # they ran in other processes
+    assert peak > 0
+    assert _children() == []
+
+
+@pytest.mark.slow
+@linux_only
+def test_warm_batch_reports_equal_cold_ones_and_nothing_is_left_running(
+        example_run, overfit_run, tmp_path, monkeypatch):
+    runs = [example_run, overfit_run]
+    marker = f"REPORTLIB_BATCH_TEST_{os.getpid()}_{time.monotonic_ns()}"
+    monkeypatch.setenv(marker, "1")  # inherited by the workers and their kernels
+    warm = batch.build_batch(runs, tmp_path / "warm", jobs=2, progress=False)
+    assert warm.counts["built"] == 2, warm.items
+    assert _children() == [] and _processes_with_env(marker) == []
+    assert 0 < warm.peak_worker_bytes
+    cold = batch.build_batch(runs, tmp_path / "cold", jobs=1, progress=False, cold=True)
+    assert cold.counts["built"] == 2, cold.items
+    cold_dirs = {item.path: item.report_dir for item in cold.items}
+    for item in warm.items:
+        assert cold_dirs[item.path].name == item.report_dir.name
+        for name in batch.REPORT_FILES:
+            a = _comparable(item.report_dir / name)
+            b = _comparable(cold_dirs[item.path] / name)
+            assert a == b, (item.path.name, name)
+
+
+def _comparable(path: Path):
+    """A report file without what differs between any two builds.
+
+    That is: papermill's times, the random id of the injected parameters cell,
+    and the path of the analysis handed to the notebook (in a temporary folder).
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        return re.sub(r'id="cell-id=[0-9a-f-]+"', 'id="cell-id"', text)
+    if path.suffix != ".ipynb":
+        return text
+    notebook = json.loads(text)
+    notebook["metadata"].pop("papermill")
+    for cell in notebook["cells"]:
+        cell.pop("id", None)
+        if "injected-parameters" in cell["metadata"].get("tags", []):
+            cell["source"] = re.sub(r'result_file = "[^"\n]*"', "result_file = ...",
+                                    "".join(cell["source"]))
+        cell["metadata"].pop("papermill", None)
+        cell["metadata"].pop("execution", None)
+    return notebook
+
+
+@linux_only
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_kernel_that_cannot_start_fails_each_run_with_the_reason(example_run, overfit_run,
+                                                                  tmp_path, monkeypatch, jobs):
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(tmp_path / "no-python"), "-m", "ipykernel_launcher", "-f",
+                 "{connection_file}"],
+        "display_name": "a kernel whose interpreter is missing", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    result = batch.build_batch([example_run, overfit_run], tmp_path / "out", jobs=jobs,
+                               progress=False)
+    assert [item.status for item in result.items] == ["failed", "failed"]
+    for item in result.items:
+        assert "could not be executed" in item.message and "no-python" in item.message
+        assert "check that Jupyter's python3 kernel (ipykernel) is installed" in item.message
+        assert (item.report_dir / "report.failed.ipynb").is_file()
+    assert _children() == []

@@ -46,6 +46,9 @@ MAX_PLOT_POINTS = 4000
 RAW_ALPHA = 0.3
 #: At most this many epoch labels on the top axis (more would overlap).
 MAX_EPOCH_LABELS = 12
+#: Seed of the horizontal jitter of the per-sample dots: any fixed value makes the
+#: figure reproducible (a report rebuilt from the same run is the same file).
+JITTER_SEED = 0
 #: Colours: one per panel, then the markers for problems and the best checkpoint.
 PANEL_COLORS = ("#1f77b4", "#d62728", "#2ca02c")
 PROBLEM_COLOR = "#b2182b"
@@ -380,8 +383,15 @@ def plot_sample_distributions(per_sample: pd.DataFrame, *, ax: Axes | None = Non
         warnings.simplefilter("ignore", matplotlib.MatplotlibDeprecationWarning)
         sns.boxplot(data=data, x="step", y=metric, ax=ax, color=PANEL_COLORS[2], fliersize=0,
                     boxprops={"alpha": 0.45})
-    sns.stripplot(data=data, x="step", y=metric, ax=ax, color="0.25", size=2.2, alpha=0.55,
-                  jitter=0.25)
+    # seaborn draws the jitter from numpy's global generator: seeded here (and the
+    # caller's state put back) so one run always gives the same figure, byte for byte.
+    state = np.random.get_state()
+    np.random.seed(JITTER_SEED)
+    try:
+        sns.stripplot(data=data, x="step", y=metric, ax=ax, color="0.25", size=2.2,
+                      alpha=0.55, jitter=0.25)
+    finally:
+        np.random.set_state(state)
     steps = data["step"].unique()
     if len(steps) > MAX_EPOCH_LABELS:  # keep the step labels legible
         every = int(math.ceil(len(steps) / MAX_EPOCH_LABELS))

@@ -1,0 +1,208 @@
+"""Worker processes for a batch: each builds one report after another, and all are reaped.
+
+Not :mod:`multiprocessing`: its "spawn" start method (the only safe one in a
+process that may hold threads or a kernel's sockets) launches a resource
+tracker that outlives the pool and is left a zombie when the batch process
+ends under a container's init; and a :class:`concurrent.futures.ProcessPoolExecutor`
+whose worker dies fails every run still queued. Here each worker is a plain
+``python`` subprocess that reads pickled jobs on its stdin and writes pickled
+results on its stdout (its own ``print`` output is sent to stderr), started
+with the parent's ``sys.path``. A worker that dies fails only the job it was
+running; the next job gets a new worker. Every worker is waited for before
+:func:`run_in_workers` returns, also when it is interrupted.
+
+Each worker keeps what it loaded between jobs (modules, an exporter, a warm
+kernel): that is the point of keeping it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+#: Seconds a worker may take to exit once its input is closed (it stops its kernel:
+#: about one second) before it is killed.
+EXIT_TIMEOUT = 20
+#: Code a worker starts with: the parent's import path, then the job loop.
+_BOOTSTRAP = ("import sys; sys.path[:] = sys.argv[2:]; "
+              "from reportlib.workers import serve; serve(sys.argv[1])")
+
+
+def _resolve(ref: str) -> Callable[..., Any]:
+    """The function named ``"package.module:function"``."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def serve(setup: str) -> None:
+    """A worker's main loop: call ``setup`` once, then run jobs until stdin closes.
+
+    A job is a pickled ``(function reference, arguments)``; the reply is the
+    pickled result. At the end the worker writes its peak memory (bytes,
+    itself plus its warm kernels) as a last reply.
+    """
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print goes to stderr, never into the replies
+    # SIGTERM from the parent: exit through the normal path, so atexit stops the kernel.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if setup:
+        _resolve(setup)()
+    requests = sys.stdin.buffer
+    while True:
+        try:
+            ref, args = pickle.load(requests)
+        except EOFError:
+            break
+        pickle.dump(_resolve(ref)(*args), replies)
+        replies.flush()
+    pickle.dump(peak_memory(), replies)
+    replies.flush()
+
+
+def peak_memory() -> int:
+    """Peak resident memory (bytes) of this process plus the warm kernels it ran."""
+    try:
+        import resource
+    except ImportError:  # not on a Unix
+        return 0
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    engine = sys.modules.get("reportlib.engine")
+    return own + (engine.kernel_peak_rss() if engine is not None else 0)
+
+
+class _Worker:
+    """One worker subprocess and its pipes."""
+
+    def __init__(self, setup: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOTSTRAP, setup, *sys.path],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def call(self, ref: str, args: tuple[Any, ...]) -> Any:
+        """Run one job; raises EOFError or OSError when the worker died."""
+        pickle.dump((ref, args), self.proc.stdin)
+        self.proc.stdin.flush()
+        return pickle.load(self.proc.stdout)
+
+    def close(self) -> int:
+        """Close its input, read its peak memory, wait for it (killed after EXIT_TIMEOUT)."""
+        peak = 0
+        try:
+            self.proc.stdin.close()
+            peak = pickle.load(self.proc.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            pass
+        self.stop()
+        return peak if isinstance(peak, int) else 0
+
+    def stop(self) -> None:
+        """Ask it to stop (SIGTERM), kill it if it does not, and reap it."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=EXIT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+
+    def terminate(self) -> None:
+        """Stop it now (on an interrupt): SIGTERM, then SIGKILL; reaped either way."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.stop()
+
+
+def run_in_workers(jobs: Sequence[tuple[Any, str, tuple[Any, ...]]], workers: int, *,
+                   on_result: Callable[[Any, Any], None],
+                   on_death: Callable[[Any, str], Any], setup: str = "") -> int:
+    """Run ``jobs`` in ``workers`` subprocesses, in order; call ``on_result`` in this thread.
+
+    Parameters
+    ----------
+    jobs:
+        ``(key, "module:function", arguments)``: the function is imported and
+        called in a worker; its result must pickle.
+    workers:
+        How many subprocesses run at once.
+    on_result:
+        Called with ``(key, result)`` as each job finishes.
+    on_death:
+        Called with ``(key, reason)`` when the worker running a job died; it
+        returns the result to report for that job.
+    setup:
+        ``"module:function"`` each worker calls once when it starts (or "").
+
+    Returns
+    -------
+    The largest peak memory of one worker (bytes, see :func:`peak_memory`).
+    """
+    todo: queue.Queue[tuple[Any, str, tuple[Any, ...]]] = queue.Queue()
+    for job in jobs:
+        todo.put(job)
+    done: queue.Queue[tuple[Any, Any]] = queue.Queue()
+    stopping = threading.Event()
+    live: list[_Worker] = []
+    peaks: list[int] = []
+    lock = threading.Lock()
+
+    def drive() -> None:
+        worker = None
+        try:
+            while not stopping.is_set():
+                try:
+                    key, ref, args = todo.get_nowait()
+                except queue.Empty:
+                    break
+                if worker is None:
+                    worker = _Worker(setup)
+                    with lock:
+                        live.append(worker)
+                try:
+                    result = worker.call(ref, args)
+                except Exception as exc:  # the worker died, or its reply was cut short
+                    worker.terminate()
+                    code = worker.proc.returncode
+                    worker = None
+                    why = (f"exit status {code}" if code not in (0, None)
+                           else f"{type(exc).__name__}: {exc}")
+                    if code in (-signal.SIGKILL, 137):
+                        why += " (killed: out of memory?)"
+                    result = on_death(key, why)
+                done.put((key, result))
+        finally:
+            if worker is not None:
+                peak = worker.close()
+                with lock:
+                    peaks.append(peak)
+
+    threads = [threading.Thread(target=drive, daemon=True, name=f"reportlib-worker-{n}")
+               for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(len(jobs)):
+            key, result = done.get()
+            on_result(key, result)
+    except BaseException:
+        stopping.set()
+        with lock:
+            for worker in live:
+                worker.terminate()
+        raise
+    finally:
+        for thread in threads:
+            thread.join()
+    return max(peaks, default=0)
+
+
+__all__ = ["EXIT_TIMEOUT", "peak_memory", "run_in_workers", "serve"]
