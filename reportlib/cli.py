@@ -134,9 +134,9 @@ def compare(runs: tuple[Path, ...], out_dir: Path, smoothing: float) -> None:
         result = build_comparison(list(runs), out_dir, smoothing=smoothing)
     except ReportlibError as error:
         _fail(error)
-    from reportlib.analysis.compare import Difference
+    from reportlib.analysis.comparison import Difference
     from reportlib.formatting import format_number
-    from reportlib.present.compare import difference_verdict
+    from reportlib.present.comparison import difference_verdict
 
     data = json.loads(result.summary.read_text(encoding="utf-8"))["comparison"]
     for criterion, key, name in (("validation loss", "best_by_val_loss", "val_loss"),

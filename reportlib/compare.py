@@ -4,7 +4,7 @@
 pipeline, :func:`reportlib.analyze` (prediction files are scored when present,
 so two runs evaluated on the same references get a paired bootstrap test), and
 compares them with
-:func:`reportlib.analysis.compare.compare_runs`. :func:`build_comparison`
+:func:`reportlib.analysis.comparison.compare_runs`. :func:`build_comparison`
 executes ``notebooks/compare_runs.ipynb`` on them with papermill and exports
 ``<out_dir>/compare/<names>/compare.html`` next to ``comparison.json``.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 from reportlib import __version__
 from reportlib.analysis import RunAnalysis
-from reportlib.analysis.compare import RunComparison, compare_runs
+from reportlib.analysis.comparison import RunComparison, compare_runs
 from reportlib.build import DEFAULT_CELL_TIMEOUT, execute_notebook, export_html
 from reportlib.errors import ParameterError
 from reportlib.ingest import load_runs
@@ -51,7 +51,7 @@ class Comparison:
     scores:
         Run name -> :class:`reportlib.scoring.ScoringResult` (None for a run without predictions).
     result:
-        The :class:`~reportlib.analysis.compare.RunComparison`.
+        The :class:`~reportlib.analysis.comparison.RunComparison`.
     notes:
         Notes shown under the comparison; empty when there are none.
     """

@@ -23,7 +23,7 @@ from reportlib.analysis.samples import (  # noqa: E402
 )
 from reportlib.ingest import load_run  # noqa: E402
 from reportlib.present import figures  # noqa: E402
-from reportlib.present.samples import sample_gallery_html  # noqa: E402
+from reportlib.present.gallery import sample_gallery_html  # noqa: E402
 from reportlib.scoring import gallery_texts, score_run  # noqa: E402
 
 
@@ -208,7 +208,7 @@ def test_run_yaml_direction_overrides_reach_the_analysis(tmp_path):
     ],
 )
 def test_gallery_cells_are_cut_to_a_readable_size(text, shown_lines, note):
-    from reportlib.present.samples import _cut
+    from reportlib.present.gallery import _cut
 
     cut = _cut(text)
     body = cut.split("\n…")[0]

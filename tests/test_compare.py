@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from reportlib.analysis import analyze_run
-from reportlib.analysis.compare import COMPARE_NOISE_MULTIPLIER, compare_runs
+from reportlib.analysis.comparison import COMPARE_NOISE_MULTIPLIER, compare_runs
 from reportlib.cli import main
 from reportlib.compare import build_comparison, comparison_name, load_comparison
 from reportlib.errors import InputError, ParameterError
 from reportlib.ingest import load_run
 from reportlib.outputs import safe_name
-from reportlib.present import compare as view
+from reportlib.present import comparison as view
 from tests.conftest import EXAMPLE_NAME, OVERFIT_NAME, run_yaml_title
 
 matplotlib.use("Agg")
@@ -251,7 +251,7 @@ def test_build_comparison_checks_smoothing(example_run, overfit_run, tmp_path):
 
 
 def test_comparison_notes_are_escaped():
-    from reportlib.present.compare import comparison_footer_markdown
+    from reportlib.present.comparison import comparison_footer_markdown
 
     text = comparison_footer_markdown(["<script>alert(1)</script>: could not be scored"],
                                       version="0.1.0", smoothing=0.6)

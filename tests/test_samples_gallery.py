@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reportlib.present.samples import MAX_LINES, describe_blank, text_cell_html
+from reportlib.present.gallery import MAX_LINES, describe_blank, text_cell_html
 
 
 @pytest.mark.parametrize("text, expected", [

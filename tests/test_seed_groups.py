@@ -11,11 +11,11 @@ import pytest
 matplotlib.use("Agg")
 
 from reportlib.analysis import analyze_run  # noqa: E402
-from reportlib.analysis.compare import compare_runs  # noqa: E402
+from reportlib.analysis.comparison import compare_runs  # noqa: E402
 from reportlib.analysis.seeds import seed_groups, spread  # noqa: E402
 from reportlib.formatting import format_number  # noqa: E402
 from reportlib.ingest import load_run  # noqa: E402
-from reportlib.present import compare as view  # noqa: E402
+from reportlib.present import comparison as view  # noqa: E402
 
 
 def _run(tmp_path, name, yaml, losses, accs):

@@ -10,7 +10,7 @@ setup" cannot be told from "the same run twice".
 For each group: the mean and the sample standard deviation over the seeds of
 the best validation loss and of the best evaluation metric, and of both at
 each evaluation step that every run of the group logged. Pure numbers, no
-plotting (:mod:`reportlib.present.compare` draws and writes them).
+plotting (:mod:`reportlib.present.comparison` draws and writes them).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ run and every other run, saying whether the gap is larger than the noise:
   intervals overlap (no paired test is possible);
 - the metric, from the logs only: the curve-noise rule, as for the loss.
 
-No plotting here; the sentences are written by :mod:`reportlib.present.compare`.
+No plotting here; the sentences are written by :mod:`reportlib.present.comparison`.
 """
 
 from __future__ import annotations

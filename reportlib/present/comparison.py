@@ -1,7 +1,7 @@
 """Several runs side by side: overlaid curves, a table of best checkpoints, a narrative.
 
 Drawing and writing only: every number comes from the runs' scalars, their
-analyses and the :class:`~reportlib.analysis.compare.RunComparison`.
+analyses and the :class:`~reportlib.analysis.comparison.RunComparison`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 
 from reportlib.analysis import smooth_ema
-from reportlib.analysis.compare import COMPARE_NOISE_MULTIPLIER, Difference, RunComparison
+from reportlib.analysis.comparison import COMPARE_NOISE_MULTIPLIER, Difference, RunComparison
 from reportlib.errors import ParameterError
 from reportlib.formatting import format_number, format_position
 from reportlib.present.figures import FIGSIZE, PANELS, RAW_ALPHA, SMOOTH_MIN_POINTS, literal_text
