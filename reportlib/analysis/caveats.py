@@ -230,7 +230,8 @@ def epochs_text(epochs: float, planned: Any = None) -> str:
     """``"2 epochs"``, or ``"1.23 of 2 planned epochs"`` when a different plan is known."""
     plan = _positive_number(planned)
     if plan is not None and format_epoch(plan) != format_epoch(epochs):
-        return say("epochs_length.planned", epochs=format_epoch(epochs), planned=format_epoch(plan))
+        return say("epochs_length.planned", epochs=format_epoch(epochs), planned=format_epoch(plan),
+                   s="s" if round(plan, 2) != 1 else "")
     return say("epochs_length", epochs=format_epoch(epochs), s="s" if round(epochs, 2) != 1 else "")
 
 

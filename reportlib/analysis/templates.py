@@ -176,7 +176,7 @@ TEMPLATES: dict[str, str] = {
         "The training-set size is not known (run.yaml's dataset.size or dataset.train_size "
         "gives it), so whether the dataset is small cannot be judged.",
     "epochs_length": "{epochs} epoch{s}",
-    "epochs_length.planned": "{epochs} of {planned} planned epochs",
+    "epochs_length.planned": "{epochs} of {planned} planned epoch{s}",
     "dataset_size_estimate":
         "The training-set size is not stated in the log; {bound} {size_text} is an estimate "
         "({how}{source}), not a count{verdict}",
