@@ -129,8 +129,9 @@ ESTIMATE_HOW = "train_samples_per_second x train_runtime / num_train_epochs"
      ["about 5000 examples is an estimate", "the set is not small"], ["not known", "is small"]),
     ({"value": 5000, "bound": "at most", "how": "train_batch_size x max_steps"},
      ["at most 5000 examples is an estimate", "is not judged"], ["not known", "the set is"]),
+    # batch x steps: gradient accumulation would multiply it, so no judgement either way
     ({"value": 800, "bound": "at most", "how": "train_batch_size x max_steps"},
-     ["at most 800 examples", "if it holds, the set is small"], ["not known"]),
+     ["at most 800 examples is an estimate", "is not judged"], ["not known", "the set is"]),
     (None, ["The training-set size is not known"], ["estimate"]),
     ({"value": "n/a", "bound": "about"}, ["The training-set size is not known"], ["estimate"]),
 ])

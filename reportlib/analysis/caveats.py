@@ -184,12 +184,14 @@ def _size_estimate(meta: Mapping[str, Any]) -> Finding | None:
     sources = meta.get("sources")
     where = sources.get("train_size_estimate") if isinstance(sources, Mapping) else None
     how = str(estimate.get("how") or "worked out from other facts of the log")
-    if value < SMALL_DATASET_EXAMPLES:
-        verdict = say("dataset_size_estimate.small", threshold=f"{SMALL_DATASET_EXAMPLES:,}")
-    elif bound == "about":
-        verdict = say("dataset_size_estimate.large", threshold=f"{SMALL_DATASET_EXAMPLES:,}")
-    else:  # an upper bound above the threshold says nothing about smallness
+    if bound != "about":
+        # batch size x steps per epoch: gradient accumulation and devices multiply
+        # it and are not in the log, so it bounds nothing and judges nothing.
         verdict = say("dataset_size_estimate.unjudged")
+    elif value < SMALL_DATASET_EXAMPLES:
+        verdict = say("dataset_size_estimate.small", threshold=f"{SMALL_DATASET_EXAMPLES:,}")
+    else:
+        verdict = say("dataset_size_estimate.large", threshold=f"{SMALL_DATASET_EXAMPLES:,}")
     text = say("dataset_size_estimate", bound=bound, size_text=plural(int(value), "example"),
                how=how, source=f", from {where}" if where else "", verdict=verdict)
     return Finding(FindingKind.INCONCLUSIVE, Severity.INFO, text,
