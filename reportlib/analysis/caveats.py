@@ -146,11 +146,16 @@ def detect_small_dataset(meta: Mapping[str, Any], *, epochs: float | None = None
     Returns
     -------
     ``[small_dataset finding]`` (info, caveat); an ``inconclusive`` one when the
-    size is not known; ``[]`` for a large enough set.
+    size is not known (saying ingest's labelled estimate, ``meta["train_size_estimate"]``,
+    when there is one: an estimate is never reported as the size); ``[]`` for a
+    large enough set.
     """
     sizes = dataset_sizes(meta)
     size = sizes["train_size"]
     if size is None:
+        estimate = _size_estimate(meta)
+        if estimate is not None:
+            return [estimate]
         return [Finding(FindingKind.INCONCLUSIVE, Severity.INFO, say("dataset_size_unknown"),
                         {"about": "dataset_size", "rule": "small_dataset"}, panel="caveat")]
     if size >= SMALL_DATASET_EXAMPLES:
@@ -167,13 +172,43 @@ def detect_small_dataset(meta: Mapping[str, Any], *, epochs: float | None = None
     )]
 
 
+def _size_estimate(meta: Mapping[str, Any]) -> Finding | None:
+    """The ``inconclusive`` dataset-size finding that states ingest's estimate, or None."""
+    estimate = meta.get("train_size_estimate")
+    if not isinstance(estimate, Mapping):
+        return None
+    value = _positive_number(estimate.get("value"))
+    if value is None:
+        return None
+    bound = "at most" if estimate.get("bound") == "at most" else "about"
+    sources = meta.get("sources")
+    where = sources.get("train_size_estimate") if isinstance(sources, Mapping) else None
+    how = str(estimate.get("how") or "worked out from other facts of the log")
+    if bound != "about":
+        # batch size x steps per epoch: gradient accumulation and devices multiply
+        # it and are not in the log, so it bounds nothing and judges nothing.
+        verdict = say("dataset_size_estimate.unjudged")
+    elif value < SMALL_DATASET_EXAMPLES:
+        verdict = say("dataset_size_estimate.small", threshold=f"{SMALL_DATASET_EXAMPLES:,}")
+    else:
+        verdict = say("dataset_size_estimate.large", threshold=f"{SMALL_DATASET_EXAMPLES:,}")
+    text = say("dataset_size_estimate", bound=bound, size_text=plural(int(value), "example"),
+               how=how, source=f", from {where}" if where else "", verdict=verdict)
+    return Finding(FindingKind.INCONCLUSIVE, Severity.INFO, text,
+                   {"about": "dataset_size", "rule": "small_dataset",
+                    "estimate": int(value), "bound": bound, "how": how, "source": where,
+                    "threshold": SMALL_DATASET_EXAMPLES}, panel="caveat")
+
+
 def detect_few_epochs(
-    epochs: float | None, *, source: str | None = None, shown: bool = False
+    epochs: float | None, *, source: str | None = None, shown: bool = False,
+    planned: float | None = None,
 ) -> list[Finding]:
     """A run that trained fewer than :data:`FEW_EPOCHS` epochs.
 
-    ``shown``: a plateau or overfitting was found anyway, so the sentence does
-    not say that they cannot show.
+    ``epochs`` is what ran; ``planned`` (when known and different) is said beside
+    it ("1.23 of 2 planned epochs"). ``shown``: a plateau or overfitting was found
+    anyway, so the sentence does not say that they cannot show.
 
     Returns
     -------
@@ -185,12 +220,21 @@ def detect_few_epochs(
         return []
     return [Finding(
         FindingKind.FEW_EPOCHS, Severity.INFO,
-        say("few_epochs.shown" if shown else "few_epochs", epochs=format_epoch(epochs),
-            s="s" if round(epochs, 2) != 1 else "",
+        say("few_epochs.shown" if shown else "few_epochs", length=epochs_text(epochs, planned),
             origin=f" (from {source})" if source else ""),
-        {"rule": "few_epochs", "epochs": epochs, "threshold": FEW_EPOCHS, "source": source},
+        {"rule": "few_epochs", "epochs": epochs, "epochs_planned": planned,
+         "threshold": FEW_EPOCHS, "source": source},
         panel="caveat",
     )]
+
+
+def epochs_text(epochs: float, planned: Any = None) -> str:
+    """``"2 epochs"``, or ``"1.23 of 2 planned epochs"`` when a different plan is known."""
+    plan = _positive_number(planned)
+    if plan is not None and format_epoch(plan) != format_epoch(epochs):
+        return say("epochs_length.planned", epochs=format_epoch(epochs), planned=format_epoch(plan),
+                   s="s" if round(plan, 2) != 1 else "")
+    return say("epochs_length", epochs=format_epoch(epochs), s="s" if round(epochs, 2) != 1 else "")
 
 
 __all__ = [
@@ -202,4 +246,5 @@ __all__ = [
     "detect_few_evaluations",
     "detect_small_dataset",
     "detect_too_few_points",
+    "epochs_text",
 ]

@@ -4,7 +4,9 @@ The last quarter of a curve (its *tail*) is split in thirds; the change is
 the mean of its last third minus the mean of its first third: observed
 values, the very numbers the sentence quotes (a fitted line's end points can
 lie outside everything logged). That change is judged against its standard
-error (from the curve's noise) and against the log's rounding step.
+error (from the curve's noise) and against the log's rounding step. When the
+quarter is too noisy to tell, a longer window sized by the noise may still show a
+plateau (:data:`INFORMATIVE_MARGIN_SHARE`).
 """
 
 from __future__ import annotations
@@ -67,6 +69,21 @@ PLATEAU_RELATIVE_CHANGE = 0.02
 with its uncertainty, within 2% of its level (or one rounding step of the log,
 whichever is larger) has plateaued: another quarter would move it as little."""
 
+MAX_TAIL_FRACTION = 0.5
+"""A noisy curve's end window may grow from the last quarter up to the last half
+of its points (see :data:`INFORMATIVE_MARGIN_SHARE`), never further: an earlier
+stretch would mostly measure the fast start of training, not its end."""
+
+INFORMATIVE_MARGIN_SHARE = 0.5
+"""A window is informative about a plateau when its interval's half-width is at
+most half the plateau band: then a truly flat curve (change ~ N(0, se)) is shown
+flat whenever ``|change| <= band / 2``, at least 90% of the time. When the last
+quarter's interval is wider and its verdict ``unclear``, a window of the size the
+noise requires
+(chosen from the noise and the band alone, never from the change, so it does not
+fish for a verdict), up to :data:`MAX_TAIL_FRACTION`, is tested for a plateau
+only; a curve still too noisy, or not flat over it, stays ``unclear``."""
+
 TAIL_VERDICTS: tuple[str, ...] = ("still_improving", "getting_worse", "plateau", "unclear")
 """What :attr:`TailChange.verdict` can be."""
 
@@ -76,8 +93,8 @@ class TailChange:
     """The change of a curve over its last stretch.
 
     ``first_mean``/``last_mean`` are the observed means of the first and last
-    thirds of the tail (``k_end`` points each); ``change`` is ``last_mean -
-    first_mean``; ``improvement`` the same signed so that
+    thirds of the tail (halves in the longer plateau window), ``k_end`` points
+    each; ``change`` is ``last_mean - first_mean``; ``improvement`` the same signed so that
     positive means better (None when the direction is unknown); ``relative`` is
     ``change / |level|`` (None if 0); ``level`` is the tail's mean;
     ``standard_error`` the standard error of ``change`` given the curve's noise;
@@ -156,7 +173,9 @@ def tail_change(
     :data:`MIN_TAIL_POINTS`) changed: the mean of their last third minus the mean of
     their first third, with its standard error ``noise * sqrt(2 / k)`` for thirds
     of ``k`` points (the noise from :func:`~reportlib.analysis.curves.noise_scale`,
-    of the tail itself from :data:`TAIL_OWN_NOISE_POINTS` points on).
+    of the tail itself from :data:`TAIL_OWN_NOISE_POINTS` points on). When that
+    is ``unclear`` and its interval uninformative, a longer window (see
+    :data:`INFORMATIVE_MARGIN_SHARE`) replaces it if it shows a plateau.
 
     For a higher-is-better metric nearer its ceiling than its floor (``bounds``:
     accuracy at 98.8%), the plateau band is a share of its error (ceiling -
@@ -173,12 +192,42 @@ def tail_change(
     if n < MIN_POINTS_FOR_END_VERDICT:
         return None
     size = max(MIN_TAIL_POINTS, math.ceil(n * TAIL_FRACTION))
+    tail = _tail_over(rows, size, higher_is_better=higher_is_better, bounds=bounds)
+    if (tail is None or tail.verdict != "unclear"
+            or tail.margin <= INFORMATIVE_MARGIN_SHARE * tail.band):
+        return tail
+    # Thirds of k points give a half-width z * noise * sqrt(2 / k): the k that
+    # brings it to the informative share of the band, from this window's noise.
+    noise = tail.standard_error / math.sqrt(2.0 / tail.k_end)
+    needed_k = math.ceil(2.0 * (PLATEAU_EQUIVALENCE_Z * noise
+                                / (INFORMATIVE_MARGIN_SHARE * tail.band)) ** 2)
+    grown = min(2 * needed_k, math.floor(n * MAX_TAIL_FRACTION))
+    longer = (_tail_over(rows, grown, higher_is_better=higher_is_better, bounds=bounds,
+                         parts=2) if grown > size else None)
+    # Only a plateau is read from the longer window: flat over the last half is flat
+    # at the end, but a fall over the last half says little about the last quarter.
+    return longer if longer is not None and longer.verdict == "plateau" else tail
+
+
+def _tail_over(
+    rows: pd.DataFrame,
+    size: int,
+    *,
+    higher_is_better: bool | None,
+    bounds: tuple[float, float] | None,
+    parts: int = 3,
+) -> TailChange | None:
+    """The :class:`TailChange` over the last ``size`` finite rows (None at one step):
+    the mean of its last ``1/parts`` minus that of its first. Thirds (the default)
+    leave a gap that makes a trend stand out; halves (the plateau test of a longer
+    window) give the difference of means its smallest standard error for the points
+    there are, which is what an equivalence test needs."""
     tail = rows.iloc[-size:]
     x = tail["step"].to_numpy(dtype=float)
     y = tail["value"].to_numpy(dtype=float)
     if float(x[-1] - x[0]) == 0.0:
         return None
-    k = max(1, size // 3)
+    k = max(1, size // parts)
     first_mean, last_mean = float(y[:k].mean()), float(y[-k:].mean())
     change = last_mean - first_mean
     all_values = rows["value"].to_numpy(dtype=float)
@@ -322,6 +371,8 @@ def detect_end_of_training(
 
 
 __all__ = [
+    "INFORMATIVE_MARGIN_SHARE",
+    "MAX_TAIL_FRACTION",
     "MIN_POINTS_FOR_END_VERDICT",
     "MIN_TAIL_POINTS",
     "PLATEAU_EQUIVALENCE_Z",

@@ -219,7 +219,8 @@ def caveats_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
     out += detect_few_evaluations(ctx.n_evaluations)
     out += detect_small_dataset(ctx.run.meta, epochs=ctx.epochs)
     shown = any(f.kind in (FindingKind.PLATEAU, FindingKind.OVERFITTING) for f in found)
-    out += detect_few_epochs(ctx.epochs, source=ctx.epochs_source, shown=shown)
+    out += detect_few_epochs(ctx.epochs, source=ctx.epochs_source, shown=shown,
+                             planned=ctx.run.meta.get("epochs_planned"))
     out += [Finding(FindingKind.INGEST_WARNING, Severity.WARNING,
                     say("ingest_warning", text=str(text).strip(),
                         end="" if str(text).strip().endswith((".", "?", "!")) else "."),

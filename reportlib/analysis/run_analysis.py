@@ -199,32 +199,46 @@ def _direction_overrides(run: Run) -> Mapping[str, bool] | None:
 
 
 def _run_length(run: Run) -> tuple[int | None, str | None, float | None, str | None]:
-    """(total steps, source, epochs, source): the log's metadata first, then the scalars."""
+    """(total steps, source, epochs, source): how long the run *ran*.
+
+    Ingest's ``steps_run`` / ``epochs_run`` (see :mod:`reportlib.ingest.run_facts`,
+    with their source from ``meta["sources"]``) first, then ``global_step``, then
+    the last logged step / epoch. A plan (``max_steps``, ``num_train_epochs``,
+    ``epochs_planned``) is only the fallback when nothing says what ran: a
+    checkpoint at epoch 1.23 of a 2-epoch plan ran 1.23 epochs.
+    """
     meta = run.meta
+    sources = meta.get("sources") if isinstance(meta.get("sources"), Mapping) else {}
     # How long it trained: a test score logged after training is not a training step.
     run = Run(run.name, run.path, run.format, run.scalars[run.scalars["split"] != "test"])
-    steps, steps_source = None, None
-    for key in ("global_step", "max_steps"):
-        steps = int_or_none(meta.get(key))
-        if steps is not None:
-            steps_source = key
-            break
+    steps, steps_source = _first_fact(meta, sources, ("steps_run", "global_step"), int_or_none)
     if steps is None and not run.scalars.empty:
         steps, steps_source = int(run.scalars["step"].max()), "the last logged step"
         if steps <= 0:
             steps, steps_source = None, None
-    epochs, epochs_source = None, None
-    for key in ("num_train_epochs", "epochs"):
-        epochs = float_or_none(meta.get(key))
-        if epochs is not None:
-            epochs_source = key
-            break
+    if steps is None:
+        steps, steps_source = _first_fact(meta, sources, ("steps_planned", "max_steps"),
+                                          int_or_none)
+    epochs, epochs_source = _first_fact(meta, sources, ("epochs_run",), float_or_none)
     if epochs is None and not run.scalars.empty:
         logged = run.scalars["epoch"].to_numpy(dtype=float)
         logged = logged[np.isfinite(logged)]
         if logged.size and logged.max() > 0:
             epochs, epochs_source = float(logged.max()), "the last logged epoch"
+    if epochs is None:
+        epochs, epochs_source = _first_fact(
+            meta, sources, ("epochs_planned", "num_train_epochs", "epochs"), float_or_none)
     return steps, steps_source, epochs, epochs_source
+
+
+def _first_fact(meta: Mapping[str, Any], sources: Mapping[str, Any], keys: tuple[str, ...],
+                read: Any) -> tuple[Any, str | None]:
+    """The first of ``keys`` that ``read`` accepts (positive), with where it came from."""
+    for key in keys:
+        value = read(meta.get(key))
+        if value is not None and value > 0:
+            return value, str(sources.get(key) or key)
+    return None, None
 
 
 def analyze_run(

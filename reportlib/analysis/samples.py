@@ -203,7 +203,12 @@ def add_computed_chrf(run: Run, scores: ScoringResult) -> Run:
 
 
 def _logged_difference(run: Run, checkpoints: tuple[CheckpointChrf, ...]) -> float | None:
-    logged = run.series("eval", "chrf")
+    scalars = run.scalars
+    # The computed chrF, added as the chrF curve when the log has none, is no
+    # log value: compared with itself it would "match" with difference 0.
+    logged = scalars[(scalars["split"] == "eval") & (scalars["metric"] == "chrf")
+                     & (scalars["source_key"] != COMPUTED_CHRF_KEY)]
+    logged = logged.drop_duplicates("step", keep="last")
     logged = logged[logged["step"].isin([c.step for c in checkpoints])]
     logged = logged[np.isfinite(logged["value"])]
     if logged.empty:
@@ -220,7 +225,9 @@ def _source_finding(scores: ScoringResult, logged: float | None) -> Finding:
                f"({plural(len(scores.ids), 'sample')} each) with sacrebleu ({signature})")
     severity = Severity.INFO
     if logged is None:
-        message += "; the log has no chrF of its own at those checkpoints."
+        message += ("; the log has no chrF of its own at those checkpoints, so these values "
+                    "come from the predictions only (there is no logged chrF to compare them "
+                    "with).")
     elif logged <= LOGGED_CHRF_TOLERANCE:
         message += (f"; it matches the log's own chrF at every shared checkpoint "
                     f"(largest difference {format_number(logged)}).")

@@ -175,11 +175,22 @@ TEMPLATES: dict[str, str] = {
     "dataset_size_unknown":
         "The training-set size is not known (run.yaml's dataset.size or dataset.train_size "
         "gives it), so whether the dataset is small cannot be judged.",
+    "epochs_length": "{epochs} epoch{s}",
+    "epochs_length.planned": "{epochs} of {planned} planned epoch{s}",
+    "dataset_size_estimate":
+        "The training-set size is not stated in the log; {bound} {size_text} is an estimate "
+        "({how}{source}), not a count{verdict}",
+    "dataset_size_estimate.small":
+        ": if it holds, the set is small (under {threshold} examples), so curves are noisy "
+        "and gains measured on it may not carry over to other data.",
+    "dataset_size_estimate.large":
+        ": if it holds, the set is not small (at least {threshold} examples).",
+    "dataset_size_estimate.unjudged": ", so whether the dataset is small is not judged.",
     "few_epochs":
-        "Training ran {epochs} epoch{s}{origin}: too short for a plateau or overfitting to "
+        "Training ran {length}{origin}: too short for a plateau or overfitting to "
         "show, so their absence says little.",
     "few_epochs.shown":
-        "Training ran {epochs} epoch{s}{origin}: a short run, so what its curves show rests "
+        "Training ran {length}{origin}: a short run, so what its curves show rests "
         "on few passes over the data.",
     "ingest_warning": "While reading the log: {text}{end}",
     # ---------------------------------------------------------------- broken objective
