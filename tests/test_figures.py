@@ -174,7 +174,7 @@ def _segments(ax):
 ])
 def test_chrf_interval_is_drawn_as_computed(low, score, high):
     # Regression: errorbar() refused these with "'yerr' must not contain negative values".
-    from reportlib.analysis.samples import CheckpointChrf
+    from reportlib.analysis.chrf_evidence import CheckpointChrf
 
     fig, ax = plt.subplots()
     checkpoints = [CheckpointChrf(10, score, low, high), CheckpointChrf(20, score + 1, None, None)]

@@ -24,6 +24,7 @@ from reportlib.analysis.caveats import (
     detect_too_few_points,
 )
 from reportlib.analysis.checkpoints import BestCheckpoint
+from reportlib.analysis.chrf_evidence import ScoreAnalysis
 from reportlib.analysis.curves import CurveSummary
 from reportlib.analysis.end_of_training import (
     MIN_POINTS_FOR_END_VERDICT,
@@ -36,7 +37,6 @@ from reportlib.analysis.generalization import (
     detect_overfitting,
     detect_train_val_gap,
 )
-from reportlib.analysis.samples import ScoreAnalysis
 from reportlib.analysis.templates import say
 from reportlib.formatting import metric_display_name
 from reportlib.metrics import is_loss_derived

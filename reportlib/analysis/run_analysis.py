@@ -21,6 +21,7 @@ import pandas as pd
 from reportlib.analysis._common import float_or_none, int_or_none
 from reportlib.analysis.caveats import dataset_sizes
 from reportlib.analysis.checkpoints import BestCheckpoint, PairTest, compare_best_checkpoints
+from reportlib.analysis.chrf_evidence import ScoreAnalysis, add_computed_chrf, analyze_scores
 from reportlib.analysis.curves import CurveSummary, summarize_curve
 from reportlib.analysis.families import (
     CURVE_PANELS,
@@ -29,7 +30,6 @@ from reportlib.analysis.families import (
 )
 from reportlib.analysis.findings import PANELS, Finding, FindingKind
 from reportlib.analysis.objective import check_objective
-from reportlib.analysis.samples import ScoreAnalysis, add_computed_chrf, analyze_scores
 from reportlib.errors import ParameterError
 from reportlib.formatting import metric_display_name
 from reportlib.metrics import METRICS, higher_is_better, is_bookkeeping, is_quality_metric
@@ -76,7 +76,7 @@ class RunAnalysis:
         loss logged at or before that step), then the eval metrics by
         normalised name (loss first). See :func:`evaluation_frame`.
     scores:
-        What the scored predictions say (:class:`~reportlib.analysis.samples.ScoreAnalysis`),
+        What the scored predictions say (:class:`~reportlib.analysis.chrf_evidence.ScoreAnalysis`),
         None when the run was analysed without them.
     """
 
@@ -257,7 +257,7 @@ def analyze_run(
     scores:
         Its predictions scored by :func:`reportlib.scoring.score_run`, if any:
         adds the significance of the chrF gain, the samples that moved and
-        whether the log's chrF matches (see :mod:`reportlib.analysis.samples`);
+        whether the log's chrF matches (see :mod:`reportlib.analysis.chrf_evidence`);
         when the log has no chrF, the computed one becomes the chrF curve.
 
     Returns

@@ -209,6 +209,37 @@ TEMPLATES: dict[str, str] = {
         "{classes} classes.",
     "broken_objective.accuracy": " The {split} accuracy averages {mean}{chance}.",
     "broken_objective.chance": ", chance for {classes} classes",
+    # ---------------------------------------------------------------- chrF from predictions
+    "chrf_source":
+        "chrF is computed here from the predictions of {checkpoints} ({samples} each) with "
+        "sacrebleu ({signature}){comparison}",
+    "chrf_source.no_log":
+        "; the log has no chrF of its own at those checkpoints, so these values come from the "
+        "predictions only (there is no logged chrF to compare them with).",
+    "chrf_source.matches":
+        "; it matches the log's own chrF at every shared checkpoint (largest difference "
+        "{difference}).",
+    "chrf_source.differs":
+        "; the log's own chrF differs from it by up to {difference} points, so the log used "
+        "other settings or other references: the report shows the recomputed values' "
+        "intervals beside the logged curve.",
+    "chrf_test":
+        "sacrebleu's paired bootstrap over the {samples} ({resamples} resamples) gives "
+        "p = {p_value}",
+    "chrf_moved":
+        "Per sample, {improved} improved, {stayed} stayed within {tolerance} point and "
+        "{regressed} regressed.",
+    "chrf_gain_significant":
+        "chrF rose from {first} to {best} ({delta}), step {first_step} to step {best_step} "
+        "(first to best checkpoint); {test}: the gain is larger than the noise. {moved}",
+    "chrf_gain_not_significant":
+        "chrF went from {first} to {best} ({delta}), step {first_step} to step {best_step} "
+        "(first to best checkpoint), but {test}: the gain is within the noise of this "
+        "validation set. {moved}",
+    "chrf_drop_after_best":
+        "chrF fell from {first} to {best} ({delta}), step {first_step} to step {best_step} "
+        "(best to last checkpoint); {test}: the last checkpoint is worse than the best by "
+        "more than the noise.",
     # ---------------------------------------------------------------- panels without data
     "no_data.train_loss": "Training loss was not logged in this run.",
     "no_data.val_loss":

@@ -310,7 +310,7 @@ def plot_chrf_intervals(checkpoints: Any, *, ax: Axes | None = None,
                         color: str | None = None) -> Axes:
     """Draw each checkpoint's corpus chrF (computed from predictions) and its 95% interval.
 
-    ``checkpoints`` are :class:`~reportlib.analysis.samples.CheckpointChrf`
+    ``checkpoints`` are :class:`~reportlib.analysis.chrf_evidence.CheckpointChrf`
     (step, score, low, high); checkpoints without an interval get a point only.
     The interval is the bootstrap's 2.5% and 97.5% percentiles (sacrebleu's
     resampling), drawn from ``low`` to ``high`` as computed: a percentile

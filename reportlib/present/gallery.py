@@ -1,7 +1,7 @@
 """The sample gallery: the predictions behind a chrF change, shown side by side.
 
 For the samples that improved most and regressed most from the first to the
-best checkpoint (chosen by :mod:`reportlib.analysis.samples`), the gallery
+best checkpoint (chosen by :mod:`reportlib.analysis.chrf_evidence`), the gallery
 shows the prompt, the reference and both predictions, syntax-highlighted.
 Every text is untrusted model output or data: Pygments escapes it, and
 everything else written here goes through :func:`html.escape`.
@@ -106,7 +106,7 @@ def sample_gallery_html(
     Parameters
     ----------
     score_analysis:
-        :class:`~reportlib.analysis.samples.ScoreAnalysis` (which samples, their scores).
+        :class:`~reportlib.analysis.chrf_evidence.ScoreAnalysis` (which samples, their scores).
     texts:
         :func:`reportlib.scoring.inputs.read_sample_texts` for those samples and
         the first and best checkpoints.

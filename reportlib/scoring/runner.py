@@ -640,7 +640,7 @@ def score_predictions(
 def gallery_texts(scores: ScoringResult, analysis: Any) -> dict[Hashable, dict[str, Any]]:
     """Prompt, reference and first/best predictions of the samples a report's gallery shows.
 
-    ``analysis`` is the :class:`~reportlib.analysis.samples.ScoreAnalysis` of ``scores``.
+    ``analysis`` is the :class:`~reportlib.analysis.chrf_evidence.ScoreAnalysis` of ``scores``.
     """
     from reportlib.scoring.inputs import read_sample_texts
 

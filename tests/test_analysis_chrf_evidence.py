@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 import sacrebleu  # noqa: E402
 
 from reportlib.analysis import FindingKind, analyze_run  # noqa: E402
-from reportlib.analysis.samples import (  # noqa: E402
+from reportlib.analysis.chrf_evidence import (  # noqa: E402
     COMPUTED_CHRF_KEY,
     SAMPLE_CHANGE_TOLERANCE,
     analyze_scores,

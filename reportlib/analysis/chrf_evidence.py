@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from reportlib.analysis.findings import Finding, FindingKind, Severity
-from reportlib.formatting import format_number, plural
+from reportlib.analysis.templates import say
+from reportlib.formatting import plural
 from reportlib.run import Run, make_scalars
 
 if TYPE_CHECKING:  # the scoring layer is only needed for type hints here
@@ -221,21 +222,17 @@ def _logged_difference(run: Run, checkpoints: tuple[CheckpointChrf, ...]) -> flo
 def _source_finding(scores: ScoringResult, logged: float | None) -> Finding:
     n = len(scores.checkpoints)
     signature = scores.signatures.get(scores.checkpoints[0].chrf.name, "")
-    message = (f"chrF is computed here from the predictions of {plural(n, 'checkpoint')} "
-               f"({plural(len(scores.ids), 'sample')} each) with sacrebleu ({signature})")
     severity = Severity.INFO
     if logged is None:
-        message += ("; the log has no chrF of its own at those checkpoints, so these values "
-                    "come from the predictions only (there is no logged chrF to compare them "
-                    "with).")
+        comparison = say("chrf_source.no_log")
     elif logged <= LOGGED_CHRF_TOLERANCE:
-        message += (f"; it matches the log's own chrF at every shared checkpoint "
-                    f"(largest difference {format_number(logged)}).")
+        comparison = say("chrf_source.matches", difference=logged)
     else:
         severity = Severity.WARNING
-        message += (f"; the log's own chrF differs from it by up to {format_number(logged)} "
-                    "points, so the log used other settings or other references: the report "
-                    "shows the recomputed values' intervals beside the logged curve.")
+        comparison = say("chrf_source.differs", difference=logged)
+    message = say("chrf_source", checkpoints=plural(n, "checkpoint"),
+                  samples=plural(len(scores.ids), "sample"), signature=signature,
+                  comparison=comparison)
     return Finding(FindingKind.CHRF_SOURCE, severity, message,
                    {"rule": "chrf_source", "checkpoints": n, "samples": len(scores.ids),
                     "signature": signature,
@@ -255,31 +252,26 @@ def _paired_finding(test: PairedComparison, n_samples: int, improved: int, staye
                 "noise_claims": [{"steps": sorted({test.baseline_step, test.system_step}),
                                   "significant": bool(test.significant),
                                   "p_value": test.p_value}]}
-    p = f"p = {test.p_value:.3g}"
-    where = f"step {test.baseline_step} to step {test.system_step}"
-    scores = (f"{format_number(test.baseline_score)} to {format_number(test.system_score)} "
-              f"({test.delta:+.3g})")
-    test_words = (f"sacrebleu's paired bootstrap over the {plural(n_samples, 'validation sample')} "
-                  f"({test.n_bootstrap} resamples) gives {p}")
+    numbers = {"first": test.baseline_score, "best": test.system_score,
+               "delta": f"{test.delta:+.3g}", "first_step": test.baseline_step,
+               "best_step": test.system_step,
+               "test": say("chrf_test", samples=plural(n_samples, "validation sample"),
+                           resamples=test.n_bootstrap, p_value=f"{test.p_value:.3g}")}
     if test.label == "first_vs_best":
         evidence.update(improved=improved, stayed=stayed, regressed=regressed,
                         tolerance=SAMPLE_CHANGE_TOLERANCE)
-        moved = (f"Per sample, {improved} improved, {stayed} stayed within "
-                 f"{format_number(SAMPLE_CHANGE_TOLERANCE)} point and {regressed} regressed.")
+        moved = say("chrf_moved", improved=improved, stayed=stayed, regressed=regressed,
+                    tolerance=float(SAMPLE_CHANGE_TOLERANCE))
         if test.significant:
             return Finding(FindingKind.CHRF_GAIN_SIGNIFICANT, Severity.INFO,
-                           f"chrF rose from {scores}, {where} (first to best checkpoint); "
-                           f"{test_words}: the gain is larger than the noise. {moved}",
+                           say("chrf_gain_significant", moved=moved, **numbers),
                            evidence, panel="eval_metric")
         return Finding(FindingKind.CHRF_GAIN_NOT_SIGNIFICANT, Severity.WARNING,
-                       f"chrF went from {scores}, {where} (first to best checkpoint), but "
-                       f"{test_words}: the gain is within the noise of this validation set. "
-                       f"{moved}", evidence, panel="eval_metric")
+                       say("chrf_gain_not_significant", moved=moved, **numbers),
+                       evidence, panel="eval_metric")
     if test.significant and test.delta < 0:
         return Finding(FindingKind.CHRF_DROP_AFTER_BEST, Severity.WARNING,
-                       f"chrF fell from {scores}, {where} (best to last checkpoint); "
-                       f"{test_words}: the last checkpoint is worse than the best by more "
-                       "than the noise.", evidence, panel="eval_metric")
+                       say("chrf_drop_after_best", **numbers), evidence, panel="eval_metric")
     return None
 
 
