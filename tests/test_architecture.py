@@ -134,3 +134,18 @@ def test_the_analysis_draws_nothing(library):
                     offenders.append(name)
     assert offenders == []
 
+
+
+#: A module longer than this says in its docstring why it is one module.
+MAX_LINES = 500
+LONG_MODULE_MARK = "Over 500 lines:"
+
+
+def test_long_modules_say_why():
+    unexplained = []
+    for name, path in MODULES.items():
+        text = path.read_text(encoding="utf-8")
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        if text.count("\n") > MAX_LINES and LONG_MODULE_MARK not in docstring:
+            unexplained.append(f"{name} ({text.count(chr(10))} lines)")
+    assert unexplained == [], f"split them, or say '({LONG_MODULE_MARK} why)' in the docstring"

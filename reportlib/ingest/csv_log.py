@@ -24,6 +24,9 @@ Handled on the way:
 The common case, a file with one header and only numbers, is one
 ``pandas.read_csv`` call plus numpy, so that a million rows load in about the
 time ``read_csv`` itself takes.
+
+(Over 500 lines: the layouts above are variations of one reader, and the fast
+path and its fallbacks must give the same frame; they are kept together.)
 """
 
 from __future__ import annotations

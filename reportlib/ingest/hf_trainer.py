@@ -13,6 +13,10 @@ when ``trainer.save_state()`` is called, into the output folder itself. Its
 
 Every other top-level key (``global_step``, ``max_steps``, ``logging_steps``,
 ``best_model_checkpoint``...) goes into ``meta`` as it is.
+
+(Over 500 lines: ``log_history`` is read column by column for speed when it is
+regular, and entry by entry, with a precise error or warning per entry, when it
+is not; both readers, which must give the same frame, are kept side by side.)
 """
 
 from __future__ import annotations

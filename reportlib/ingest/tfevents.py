@@ -23,6 +23,10 @@ Speed: almost every record of a scalar log has the same few-field layout, so
 :func:`decode_events` decodes those with numpy over all records at once and
 hands any record of another shape to the general decoder
 (:func:`decode_event`), one at a time. Both give the same values.
+
+(Over 500 lines: a protobuf decoder written out for speed, the numpy fast path and
+the general decoder it falls back to, which must give the same values; they are
+kept side by side so that a change to one is seen next to the other.)
 """
 
 from __future__ import annotations

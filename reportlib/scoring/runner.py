@@ -14,6 +14,9 @@ The work, in order:
    (vectorised ``_compute_f_score``), bootstrap intervals and paired tests
    (see :mod:`reportlib.scoring.bootstrap`);
 5. store what was computed, so a rebuild of an unchanged run re-scores nothing.
+
+(Over 500 lines: the five steps above share the checkpoint groups, the cache keys
+and the worker pool; split apart, each would pass them all along.)
 """
 
 from __future__ import annotations
