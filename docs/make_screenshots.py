@@ -1,14 +1,18 @@
 """Take the README's screenshots: report pages, the index of 100 runs, a comparison.
 
-Usage (from the repository root, after building the reports it shows)::
+Usage (from the repository root)::
 
+    reportlib build runs/tiny-codegen runs/tiny-codegen-overfit \
+        tests/data/keras/keras_csvlogger__Aditya24jar__Emotion-Detection-Resnet50__training.log \
+        tests/data/hf/hf_trainer_state__HenokB__amharic-to-geez__trainer_state.json -o REPORTS_DIR
+    reportlib compare runs/tiny-codegen runs/tiny-codegen-overfit -o REPORTS_DIR
     python docs/make_screenshots.py REPORTS_DIR
 
-REPORTS_DIR holds report folders built by ``reportlib build`` (tiny-codegen,
-tiny-codegen-overfit, keras, hf) and ``compare/<name>/compare.html``; the
-index of 100 runs is generated here into ``REPORTS_DIR/index100`` (generated
-data: the two example reports' summary.json under 100 made-up run names, losses
-scaled so the rows differ), since the repository holds two real runs, not 100.
+Each report is found by the run it was built from (``run.path`` in its
+summary.json), whatever its folder is named. The index of 100 runs is
+generated here into ``REPORTS_DIR/index100`` (generated data: the two example
+reports' summary.json under 100 made-up run names, losses scaled so the rows
+differ), since the repository holds two real runs, not 100.
 Headless Chromium (Debian's package) through Playwright, offline; each PNG is the
 first screen a reader sees (1280 x 900).
 """
@@ -33,8 +37,8 @@ def generate_index_of_100(reports: Path) -> Path:
 
     from reportlib.batch import write_index
 
-    bases = [json.loads((reports / name / "summary.json").read_text(encoding="utf-8"))
-             for name in ("tiny-codegen", "tiny-codegen-overfit")]
+    bases = [json.loads((report_of(reports, name) / "summary.json").read_text(encoding="utf-8"))
+             for name in ("runs/tiny-codegen", "runs/tiny-codegen-overfit")]
     target = reports / "index100"
     for i in range(100):
         summary = json.loads(json.dumps(bases[i % 2]))
@@ -53,14 +57,27 @@ def generate_index_of_100(reports: Path) -> Path:
     return write_index(target)
 
 
+def report_of(reports: Path, run_path: str) -> Path:
+    """The report folder in ``reports`` built from the run at ``run_path`` (its summary.json's)."""
+    import json
+
+    for summary in sorted(reports.glob("*/summary.json")):
+        if json.loads(summary.read_text(encoding="utf-8"))["run"]["path"] == run_path:
+            return summary.parent
+    raise SystemExit(f"no report of {run_path} in {reports}: build it first (see the docstring)")
+
+
 def shots(reports: Path) -> dict[str, Path]:
     """PNG name -> page to take it of."""
     compare = next((reports / "compare").glob("*/compare.html"))
+    keras = ("tests/data/keras/"
+             "keras_csvlogger__Aditya24jar__Emotion-Detection-Resnet50__training.log")
+    hf = "tests/data/hf/hf_trainer_state__HenokB__amharic-to-geez__trainer_state.json"
     return {
-        "report-overfit.png": reports / "tiny-codegen-overfit" / "report.html",
-        "report-healthy.png": reports / "tiny-codegen" / "report.html",
-        "report-no-chrf.png": reports / "keras" / "report.html",
-        "report-no-evaluation.png": reports / "hf" / "report.html",
+        "report-overfit.png": report_of(reports, "runs/tiny-codegen-overfit") / "report.html",
+        "report-healthy.png": report_of(reports, "runs/tiny-codegen") / "report.html",
+        "report-no-chrf.png": report_of(reports, keras) / "report.html",
+        "report-no-evaluation.png": report_of(reports, hf) / "report.html",
         "index-100.png": reports / "index100" / "index.html",
         "compare.png": compare,
     }

@@ -423,7 +423,7 @@ def _names_from_build(tree: Path, monkeypatch) -> set[str]:
     from reportlib import batch
     from reportlib.cli import main
 
-    def fake(source, out_dir, smoothing, pdf, whitespace=False):  # notebooks: tested elsewhere
+    def fake(source, out_dir, smoothing, pdf, whitespace=False, engine=None):  # tested elsewhere
         return batch.BatchItem(source.path, "built", name=source.name, seconds=0.0)
 
     monkeypatch.setattr(batch, "_build_one", fake)

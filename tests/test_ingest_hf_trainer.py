@@ -564,16 +564,15 @@ def test_every_corpus_file_is_detected(name: str) -> None:
 
 # --- the column-wise reader against the entry-by-entry one -----------------------------------
 # scalars_from_log_history reads a clean log column by column and falls back to
-# the entry-by-entry reader (_rows_from_log_history + make_scalars) for anything
-# else; both must give the same frame, summary and warnings.
+# the entry-by-entry reader (_rows_from_log_history) for anything else; both end in
+# one tidy step and must give the same frame, summary and warnings.
 
 
 def both_readers(entries: list) -> tuple[tuple, tuple]:
     """(column-wise result, entry-by-entry result) for one log_history."""
     fast = hf_trainer._columns_from_log_history(entries, Path("trainer_state.json"))
     assert fast is not None, "the column-wise reader fell back"
-    rows, summary, warnings = hf_trainer._rows_from_log_history(entries, Path("trainer_state.json"))
-    return fast, (make_scalars(rows), summary, warnings)
+    return fast, hf_trainer._rows_from_log_history(entries, Path("trainer_state.json"))
 
 
 def assert_same_result(fast: tuple, slow: tuple) -> None:
@@ -662,17 +661,24 @@ def test_odd_values_are_judged_entry_by_entry(entries: list, match: str) -> None
 
 
 @pytest.mark.parametrize(
-    "entries",
-    [[{"step": "20", "loss": "7.5"}], [{"step": 1, "loss": 10**400}], []],
-    ids=["numbers as text", "int too large for a float", "empty"],
+    ("entries", "clean"),
+    [([{"step": "20", "loss": "7.5"}], [{"step": 20, "loss": 7.5}]),
+     ([{"step": 1, "loss": 10**400}], [{"step": 1, "loss": INF}])],
+    ids=["numbers as text", "int too large for a float"],
 )
-def test_values_only_the_entry_reader_handles_give_its_result(entries: list) -> None:
+def test_values_only_the_entry_reader_handles_read_as_their_clean_form(entries, clean) -> None:
+    """The entry reader takes what the column reader refuses, and gives the clean log's frame."""
     assert hf_trainer._columns_from_log_history(entries, Path("t.json")) is None
     frame, summary, warnings = hf_trainer.scalars_from_log_history(entries, Path("t.json"))
-    rows, expected_summary, expected_warnings = hf_trainer._rows_from_log_history(
-        entries, Path("t.json"))
-    pd.testing.assert_frame_equal(frame, make_scalars(rows))
-    assert (summary, warnings) == (expected_summary, expected_warnings)
+    expected = hf_trainer._columns_from_log_history(clean, Path("t.json"))
+    pd.testing.assert_frame_equal(frame, expected[0])
+    assert (summary, warnings) == (expected[1], expected[2])
+
+
+def test_an_empty_log_history_gives_an_empty_frame() -> None:
+    frame, summary, warnings = hf_trainer.scalars_from_log_history([], Path("t.json"))
+    assert frame.empty and list(frame.columns) == list(make_scalars([]).columns)
+    assert summary is None and warnings == []
 
 
 def test_a_log_of_many_key_sets_is_read_entry_by_entry() -> None:

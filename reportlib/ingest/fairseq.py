@@ -33,12 +33,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from reportlib.errors import InputError
 from reportlib.ingest.logfile import read_log_head, read_log_text
 from reportlib.ingest.tidy import (
-    LoggedValues,
+    LoggedBuilder,
     key_to_wall_time,
     listed,
     plural,
@@ -102,9 +100,8 @@ def load(path: Path) -> Run:
     has_inner = any(row.kind == "inner" for row in rows)
     counted = all("num_updates" in row.values for row in rows)
     steps_of = _update_counts if counted else (_batch_counts if has_inner else _epoch_steps)
-    keys: dict[str, int] = {}
     names: dict[str, tuple[str, str]] = {}
-    steps, values, codes, epochs = [], [], [], []
+    built = LoggedBuilder()
     unplaced: list[int] = []
     for row, step in zip(rows, steps_of(rows), strict=True):
         if step < 0:
@@ -117,14 +114,8 @@ def load(path: Path) -> Run:
                 continue
             key = f"{row.kind}:{name}"
             names.setdefault(key, (split, _NAMES.get(_bare(name, row), _bare(name, row)) + suffix))
-            steps.append(step)
-            values.append(value)
-            codes.append(keys.setdefault(key, len(keys)))
-            epochs.append(float(row.epoch))
-    logged = LoggedValues(step=np.array(steps, dtype=np.int64),
-                          value=np.array(values, dtype=np.float64),
-                          key=np.array(codes, dtype=np.int64), keys=list(keys),
-                          epoch=np.array(epochs, dtype=np.float64))
+            built.add(key, step, value, float(row.epoch))
+    logged = built.logged()
     # fairseq's "wall" is the seconds since the start: the values' wall time, not a metric.
     for kind in ("inner", "summary", "eval", "test"):
         logged = key_to_wall_time(logged, f"{kind}:wall")

@@ -42,7 +42,7 @@ from reportlib.ingest.logfile import (
 from reportlib.ingest.run_facts import hf_trainer_facts
 from reportlib.ingest.tidy import all_finite, frame_from_codes, held_codes
 from reportlib.metrics import normalise_key
-from reportlib.run import MAX_STEP, Run, make_scalars
+from reportlib.run import MAX_STEP, Run
 
 NAME = "hf_trainer"
 DESCRIPTION = (
@@ -225,8 +225,7 @@ def scalars_from_log_history(
     columns = _columns_from_log_history(entries, path)
     if columns is not None:
         return columns
-    rows, summary, warnings = _rows_from_log_history(entries, path)
-    return make_scalars(rows), summary, warnings
+    return _rows_from_log_history(entries, path)
 
 
 def _columns_from_log_history(
@@ -331,19 +330,11 @@ def _columns_from_log_history(
             if missing is not None:
                 null[at] = missing
     owner = np.repeat(np.arange(n), values_per_entry)  # the entry of each value
-    warnings: list[str] = []
-    if no_step:
-        skipped = np.sort(np.concatenate(no_step))
-        warnings.append(
-            f"{_plural(len(skipped), 'log entry', 'log entries')} without a 'step' skipped "
-            f"({_listed(f'log_history[{i}]' for i in skipped[:_MAX_LISTED + 1].tolist())})"
-        )
     labels = list(label_ids)
+    at = np.flatnonzero(null)
+    nulls = [f"log_history[{owner[i]}] '{labels[code[i]][0]}'"
+             for i in at[:_MAX_LISTED + 1].tolist()]
     if null.any():
-        at = np.flatnonzero(null)
-        shown = [f"log_history[{owner[i]}] '{labels[code[i]][0]}'"
-                 for i in at[:_MAX_LISTED + 1].tolist()]
-        warnings.append(f"{_plural(len(at), 'null value')} skipped ({_listed(shown)})")
         keep = ~null
         value, code, owner = value[keep], code[keep], owner[keep]
         # A key whose every value is null names no curve.
@@ -351,20 +342,50 @@ def _columns_from_log_history(
         renumber = np.zeros(max(len(labels), 1), dtype=np.int64)
         renumber[held] = np.arange(len(held))
         labels, code = [labels[i] for i in held.tolist()], renumber[code]
+    backwards: list[str] = []
+    n_backwards = 0
     points = np.flatnonzero(entry_step >= 0)
     if len(points):
         point_steps = entry_step[points]
         latest = np.maximum.accumulate(np.concatenate(([-1], point_steps[:-1])))
         back = np.flatnonzero(point_steps < latest)
-        if len(back):
-            shown = [f"log_history[{points[i]}] (step {point_steps[i]} after {latest[i]})"
+        n_backwards = len(back)
+        backwards = [f"log_history[{points[i]}] (step {point_steps[i]} after {latest[i]})"
                      for i in back[:_MAX_LISTED + 1].tolist()]
-            warnings.append(
-                f"steps go back {_plural(len(back), 'time')} ({_listed(shown)}; a run "
-                "resumed from an earlier checkpoint?): the values are shown in step order"
-            )
+    skipped = np.sort(np.concatenate(no_step)).tolist() if no_step else []
+    summaries.sort(key=itemgetter(0))
+    return _tidy_log_history(entry_step[owner], code, value, labels, epoch=entry_epoch[owner],
+                             no_step=skipped, nulls=(len(at), nulls),
+                             backwards=(n_backwards, backwards),
+                             summaries=[summary for _, summary in summaries])
 
-    built = frame_from_codes(entry_step[owner], code, value, labels, epoch=entry_epoch[owner])
+
+def _tidy_log_history(
+    step: np.ndarray, code: np.ndarray, value: np.ndarray, labels: list[tuple[str, str, str]],
+    *, epoch: np.ndarray, no_step: list[int], nulls: tuple[int, list[str]],
+    backwards: tuple[int, list[str]], summaries: list[dict[str, Any]],
+) -> tuple[pd.DataFrame, dict[str, Any] | None, list[str]]:
+    """The one ending of both readers: the frame through tidy, the summary, the warnings.
+
+    ``step``, ``code``, ``value`` and ``epoch`` hold the point values in log
+    order (``code`` indexes ``labels``, ``(key, split, metric)`` triples);
+    ``nulls`` and ``backwards`` are a count and the first places to name;
+    ``summaries`` the end-of-training entries in log order.
+    """
+    warnings: list[str] = []
+    if no_step:
+        warnings.append(
+            f"{_plural(len(no_step), 'log entry', 'log entries')} without a 'step' skipped "
+            f"({_listed(f'log_history[{i}]' for i in no_step[:_MAX_LISTED + 1])})"
+        )
+    if nulls[0]:
+        warnings.append(f"{_plural(nulls[0], 'null value')} skipped ({_listed(nulls[1])})")
+    if backwards[0]:
+        warnings.append(
+            f"steps go back {_plural(backwards[0], 'time')} ({_listed(backwards[1])}; a run "
+            "resumed from an earlier checkpoint?): the values are shown in step order"
+        )
+    built = frame_from_codes(step, code, value, labels, epoch=epoch)
     if len(built.replaced_steps):
         warnings.append(
             f"{_plural(len(built.replaced_steps), 'value')} logged twice for the same step, "
@@ -376,7 +397,7 @@ def _columns_from_log_history(
     if not all_finite(frame["value"].to_numpy()):
         non_finite = np.flatnonzero(~np.isfinite(frame["value"].to_numpy()))
     if len(non_finite):
-        # Listed in the order their values were logged, as the entry-by-entry reader does.
+        # Listed in the order their values were logged.
         if built.kept is not None:
             non_finite = non_finite[np.argsort(built.kept[non_finite], kind="stable")]
         rows = frame.iloc[non_finite[:_MAX_LISTED + 1]]
@@ -388,10 +409,9 @@ def _columns_from_log_history(
             )
         )
         warnings.append(f"NaN or infinite values kept as logged: {len(non_finite)} ({examples})")
-    summaries.sort(key=itemgetter(0))
-    summary = summaries[-1][1] if summaries else None
+    summary = summaries[-1] if summaries else None
     if len(summaries) > 1:
-        steps = ", ".join(str(s["step"]) for _, s in summaries)
+        steps = ", ".join(str(s["step"]) for s in summaries)
         warnings.append(
             f"{len(summaries)} end-of-training summaries (steps {steps}; train() was called "
             "more than once?): train_summary is the last one"
@@ -488,10 +508,14 @@ def _parse_state(path: Path) -> dict[str, Any]:
 
 def _rows_from_log_history(
     entries: list[Any], path: Path
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None, list[str]]:
-    """Scalars rows, the final summary (or None) and warnings from ``log_history``."""
-    kept: dict[tuple[int, str, str], dict[str, Any]] = {}
-    replaced_steps: list[int] = []
+) -> tuple[pd.DataFrame, dict[str, Any] | None, list[str]]:
+    """:func:`scalars_from_log_history` entry by entry: any log, with the error of the first
+    entry at fault; ends, like the column-wise reader, in :func:`_tidy_log_history`."""
+    steps: list[int] = []
+    codes: list[int] = []
+    values: list[float] = []
+    epochs: list[float] = []
+    label_ids: dict[tuple[str, str, str], int] = {}
     no_step: list[int] = []
     nulls: list[str] = []
     summaries: list[dict[str, Any]] = []
@@ -537,54 +561,16 @@ def _rows_from_log_history(
                 nulls.append(f"{where} '{key}'")
                 continue
             split, metric = normalise_key(key, default_split=entry_split)
-            if (step, split, metric) in kept:
-                replaced_steps.append(step)
-                # Re-insert so the later value also takes the later position.
-                del kept[(step, split, metric)]
-            kept[(step, split, metric)] = {
-                "step": step,
-                "epoch": epoch,
-                "split": split,
-                "metric": metric,
-                "value": value,
-                "wall_time": math.nan,
-                "source_key": key,
-            }
+            steps.append(step)
+            codes.append(label_ids.setdefault((key, split, metric), len(label_ids)))
+            values.append(value)
+            epochs.append(epoch)
 
-    rows = list(kept.values())
-    warnings: list[str] = []
-    if no_step:
-        warnings.append(
-            f"{_plural(len(no_step), 'log entry', 'log entries')} without a 'step' skipped "
-            f"({_listed(f'log_history[{i}]' for i in no_step)})"
-        )
-    if nulls:
-        warnings.append(f"{_plural(len(nulls), 'null value')} skipped ({_listed(nulls)})")
-    if backwards:
-        warnings.append(
-            f"steps go back {_plural(len(backwards), 'time')} ({_listed(backwards)}; a run "
-            "resumed from an earlier checkpoint?): the values are shown in step order"
-        )
-    if replaced_steps:
-        warnings.append(
-            f"{_plural(len(replaced_steps), 'value')} logged twice for the same step, split and "
-            f"metric ({_step_range(replaced_steps)}; a resumed run, or an evaluation repeated "
-            "after training?): the later ones were kept"
-        )
-    non_finite = [r for r in rows if not math.isfinite(r["value"])]
-    if non_finite:
-        examples = _listed(
-            f"{r['split']} {r['metric']} {r['value']} at step {r['step']}" for r in non_finite
-        )
-        warnings.append(f"NaN or infinite values kept as logged: {len(non_finite)} ({examples})")
-    summary = summaries[-1] if summaries else None
-    if len(summaries) > 1:
-        steps = ", ".join(str(s["step"]) for s in summaries)
-        warnings.append(
-            f"{len(summaries)} end-of-training summaries (steps {steps}; train() was called "
-            "more than once?): train_summary is the last one"
-        )
-    return rows, summary, warnings
+    return _tidy_log_history(
+        np.array(steps, dtype=np.int64), np.array(codes, dtype=np.int64),
+        np.array(values, dtype=np.float64), list(label_ids),
+        epoch=np.array(epochs, dtype=np.float64), no_step=no_step,
+        nulls=(len(nulls), nulls), backwards=(len(backwards), backwards), summaries=summaries)
 
 
 def _to_step(raw: Any, *, path: Path, where: str) -> int:

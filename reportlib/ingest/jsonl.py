@@ -40,7 +40,7 @@ from reportlib.ingest.logfile import (
     read_log_head,
 )
 from reportlib.ingest.tidy import (
-    LoggedValues,
+    LoggedBuilder,
     epoch_to_column,
     hf_summary_to_meta,
     listed,
@@ -126,12 +126,7 @@ def load(path: Path) -> Run:
     read = read_json_lines(path)
     warnings: list[str] = list(read.warnings)
     meta: dict[str, Any] = {"in_progress": True} if read.in_progress else {}
-    keys: dict[str, int] = {}
-    steps: list[int] = []
-    values: list[float] = []
-    codes: list[int] = []
-    epochs: list[float] = []
-    walls: list[float] = []
+    built = LoggedBuilder(with_wall_time=True)
     no_step: list[int] = []
     skipped_keys: dict[str, int] = {}
     last_progress: tuple[int, Any] | None = None
@@ -155,19 +150,8 @@ def load(path: Path) -> Run:
             if value is None:
                 skipped_keys[key] = skipped_keys.get(key, 0) + 1
                 continue
-            steps.append(step)
-            values.append(value)
-            codes.append(keys.setdefault(key, len(keys)))
-            epochs.append(epoch)
-            walls.append(wall)
-    logged = LoggedValues(
-        step=np.array(steps, dtype=np.int64),
-        value=np.array(values, dtype=np.float64),
-        key=np.array(codes, dtype=np.int64),
-        keys=list(keys),
-        epoch=np.array(epochs, dtype=np.float64),
-        wall_time=np.array(walls, dtype=np.float64),
-    )
+            built.add(key, step, value, epoch, wall)
+    logged = built.logged()
     if len(logged) and (logged.step < 0).all():
         logged.step = _epoch_ranks(logged.epoch)
         meta["step_unit"] = "epoch"
@@ -176,7 +160,7 @@ def load(path: Path) -> Run:
         warnings.append(
             f"{plural(int(missing.sum()), 'value')} logged with an epoch but no step skipped"
         )
-        logged = _select(logged, ~missing)
+        logged = logged.select(~missing)
     logged = epoch_to_column(logged)
     logged, summary = hf_summary_to_meta(logged)
     if summary:
@@ -281,17 +265,6 @@ def _seconds(raw: Any) -> float:
 def _epoch_ranks(epochs: np.ndarray) -> np.ndarray:
     distinct = np.unique(epochs[np.isfinite(epochs)])
     return (np.searchsorted(distinct, epochs) + 1).astype(np.int64)
-
-
-def _select(logged: LoggedValues, mask: np.ndarray) -> LoggedValues:
-    return LoggedValues(
-        step=logged.step[mask],
-        value=logged.value[mask],
-        key=logged.key[mask],
-        keys=logged.keys,
-        epoch=None if logged.epoch is None else logged.epoch[mask],
-        wall_time=None if logged.wall_time is None else logged.wall_time[mask],
-    )
 
 
 def _progress(last: tuple[int, Any] | None, meta: dict[str, Any]) -> list[str]:

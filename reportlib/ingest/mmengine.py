@@ -33,16 +33,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from reportlib.errors import InputError
 from reportlib.ingest.jsonl import _number as json_number
 from reportlib.ingest.logfile import read_json_lines, read_log_head
-from reportlib.ingest.tidy import LoggedValues, listed, plural, tidy_scalars
+from reportlib.ingest.tidy import LoggedBuilder, listed, plural, tidy_scalars
 from reportlib.metrics import normalise_key
 from reportlib.run import Run
 
@@ -68,32 +65,7 @@ _MEAN_AP = re.compile(r"^(?:[\w.-]+/)?(?P<task>bbox|segm|proposal)_mAP(?:_(?P<re
 _TOP_K = re.compile(r"^(?:[\w.-]+/)?accuracy/top(?P<k>\d+)$")
 
 
-@dataclass
-class _Collected:
-    """Values gathered line by line (parallel lists), then made a LoggedValues."""
-
-    keys: dict[str, int] = field(default_factory=dict)
-    steps: list[int] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
-    codes: list[int] = field(default_factory=list)
-    epochs: list[float] = field(default_factory=list)
-
-    def add(self, key: str, step: int, value: float, epoch: float) -> None:
-        self.steps.append(step)
-        self.values.append(value)
-        self.codes.append(self.keys.setdefault(key, len(self.keys)))
-        self.epochs.append(epoch)
-
-    def logged(self) -> LoggedValues:
-        return LoggedValues(
-            step=np.array(self.steps, dtype=np.int64),
-            value=np.array(self.values, dtype=np.float64),
-            key=np.array(self.codes, dtype=np.int64),
-            keys=list(self.keys),
-            epoch=np.array(self.epochs, dtype=np.float64),
-        )
-
-
+_Collected = LoggedBuilder  # values gathered line by line
 def find_log_file(folder: Path) -> Path | None:
     """The log of an OpenMMLab work_dir (or of one of its timestamp folders).
 

@@ -45,14 +45,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from reportlib.errors import InputError
 from reportlib.ingest.logfile import read_log_head, read_log_text
 from reportlib.ingest.run_facts import set_fact, text_facts
 from reportlib.ingest.run_yaml import RUN_YAML, read_run_yaml
 from reportlib.ingest.tidy import (
-    LoggedValues,
+    LoggedBuilder,
     epoch_to_column,
     hf_summary_to_meta,
     listed,
@@ -458,19 +456,15 @@ def _line_matches(preset: Preset, line: str) -> bool:
     return any(r.pattern.search(line) for r in preset.rules)
 
 
-class _Reader:
+class _Reader(LoggedBuilder):
     """Feeds lines through one preset's rules, collecting values in order."""
 
     def __init__(self, preset: Preset) -> None:
+        super().__init__()
         self.preset = preset
         self.step: int | None = None
         self.epoch = math.nan
-        self.keys: dict[str, int] = {}
         self.names: dict[str, tuple[str, str]] = {}
-        self.steps: list[int] = []
-        self.values: list[float] = []
-        self.codes: list[int] = []
-        self.epochs: list[float] = []
         self.facts: dict[str, Any] = {}
         self.matched = 0
         self.no_step = 0
@@ -553,19 +547,7 @@ class _Reader:
             return
         if curve is not None:
             self.names.setdefault(key, curve)
-        self.steps.append(self.step)
-        self.values.append(float(raw))
-        self.codes.append(self.keys.setdefault(key, len(self.keys)))
-        self.epochs.append(self.epoch)
-
-    def logged(self) -> LoggedValues:
-        return LoggedValues(
-            step=np.array(self.steps, dtype=np.int64),
-            value=np.array(self.values, dtype=np.float64),
-            key=np.array(self.codes, dtype=np.int64),
-            keys=list(self.keys),
-            epoch=np.array(self.epochs, dtype=np.float64),
-        )
+        self.add(key, self.step, float(raw), self.epoch)
 
 
 # --- the not-recognised hint ----------------------------------------------------------------

@@ -20,8 +20,9 @@ per row.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,55 @@ class LoggedValues:
 
     def __len__(self) -> int:
         return len(self.step)
+
+    def select(self, mask: np.ndarray) -> LoggedValues:
+        """The values where ``mask`` is True, in the same order (keys unchanged)."""
+        return LoggedValues(
+            step=self.step[mask], value=self.value[mask], key=self.key[mask], keys=self.keys,
+            epoch=None if self.epoch is None else self.epoch[mask],
+            wall_time=None if self.wall_time is None else self.wall_time[mask],
+        )
+
+
+@dataclass
+class LoggedBuilder:
+    """Values gathered one at a time in log order (parallel lists), then a :class:`LoggedValues`.
+
+    The collector of every reader that walks a log line by line or record by
+    record. ``with_wall_time``: the log records wall times, so
+    :meth:`logged` carries them (NaN where a value had none).
+    """
+
+    with_wall_time: bool = False
+    keys: dict[str, int] = field(default_factory=dict)
+    steps: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    codes: list[int] = field(default_factory=list)
+    epochs: list[float] = field(default_factory=list)
+    walls: list[float] = field(default_factory=list)
+
+    def add(self, key: str, step: int, value: float, epoch: float = math.nan,
+            wall_time: float = math.nan) -> None:
+        """Record one value of ``key`` (the name as logged) at ``step``."""
+        self.steps.append(step)
+        self.values.append(value)
+        self.codes.append(self.keys.setdefault(key, len(self.keys)))
+        self.epochs.append(epoch)
+        self.walls.append(wall_time)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def logged(self) -> LoggedValues:
+        """Everything recorded, as arrays."""
+        return LoggedValues(
+            step=np.array(self.steps, dtype=np.int64),
+            value=np.array(self.values, dtype=np.float64),
+            key=np.array(self.codes, dtype=np.int64),
+            keys=list(self.keys),
+            epoch=np.array(self.epochs, dtype=np.float64),
+            wall_time=np.array(self.walls, dtype=np.float64) if self.with_wall_time else None,
+        )
 
 
 def concat_logged(parts: Sequence[LoggedValues]) -> LoggedValues:

@@ -35,7 +35,13 @@ from reportlib.ingest.csv_log import read_csv_log, sniff_header
 from reportlib.ingest.jsonl import _number as json_number
 from reportlib.ingest.logfile import read_json_lines, read_log_head
 from reportlib.ingest.side_files import read_side_json, read_side_yaml
-from reportlib.ingest.tidy import LoggedValues, epoch_to_column, listed, tidy_scalars
+from reportlib.ingest.tidy import (
+    LoggedBuilder,
+    LoggedValues,
+    epoch_to_column,
+    listed,
+    tidy_scalars,
+)
 from reportlib.run import Run
 
 NAME = "wandb"
@@ -133,8 +139,7 @@ def _history_file(folder: Path | None) -> Path | None:
 def _read_history(path: Path) -> tuple[LoggedValues, list[str], bool]:
     read = read_json_lines(path)
     records, warnings, in_progress = read.records, list(read.warnings), read.in_progress
-    keys: dict[str, int] = {}
-    steps, values, codes, epochs, walls = [], [], [], [], []
+    built = LoggedBuilder(with_wall_time=True)
     media: set[str] = set()
     for _, record in records:
         flat = _flatten(record, media)
@@ -150,19 +155,12 @@ def _read_history(path: Path) -> tuple[LoggedValues, list[str], bool]:
             value = json_number(raw)
             if value is None:
                 continue
-            steps.append(step)
-            values.append(value)
-            codes.append(keys.setdefault(key, len(keys)))
-            epochs.append(math.nan if epoch is None else epoch)
-            walls.append(math.nan if wall is None else wall)
+            built.add(key, step, value, math.nan if epoch is None else epoch,
+                      math.nan if wall is None else wall)
     if media:
         warnings.append("media logged to W&B are not values and were skipped "
                         f"({listed(sorted(media))})")
-    logged = LoggedValues(step=np.array(steps, dtype=np.int64),
-                          value=np.array(values, dtype=np.float64),
-                          key=np.array(codes, dtype=np.int64), keys=list(keys),
-                          epoch=np.array(epochs, dtype=np.float64),
-                          wall_time=np.array(walls, dtype=np.float64))
+    logged = built.logged()
     return logged, warnings, in_progress
 
 
@@ -187,12 +185,7 @@ def _without_bookkeeping(logged: LoggedValues) -> LoggedValues:
                     or [False], dtype=bool)
     if not len(logged) or not drop.any():
         return logged
-    keep = ~drop[logged.key]
-    return LoggedValues(
-        step=logged.step[keep], value=logged.value[keep], key=logged.key[keep], keys=logged.keys,
-        epoch=None if logged.epoch is None else logged.epoch[keep],
-        wall_time=None if logged.wall_time is None else logged.wall_time[keep],
-    )
+    return logged.select(~drop[logged.key])
 
 
 def _read_side_files(run: Run, folder: Path) -> None:
