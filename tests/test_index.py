@@ -170,3 +170,25 @@ def test_index_links_the_comparisons_in_the_folder(summaries, tmp_path):
     page = write_index(tmp_path).read_text(encoding="utf-8")
     assert 'href="compare/a_vs_b/compare.html">a vs b<' in page
     assert re.search(r'data-value="\d{4}-\d\d-\d\d \d\d:\d\d"', page)  # when it was written
+
+
+@pytest.mark.parametrize(
+    ("log", "shown"),
+    [
+        # A real Keras log: val_accuracy in [0, 1], best 0.6259 -> "accuracy 62.6%".
+        ("keras/keras_csvlogger__Aditya24jar__Emotion-Detection-Resnet50__training.log",
+         lambda best: f">accuracy {format_number(100 * best)}%<"),
+        # chrF is in points already: no percent sign, even though it is bounded.
+        (None, lambda best: f">chrF {format_number(best)}<"),
+    ],
+    ids=["accuracy as a percentage", "chrF in points"],
+)
+def test_a_fraction_metric_reads_as_a_percentage(example_run, log, shown):
+    from pathlib import Path
+
+    path = example_run if log is None else Path(__file__).parent / "data" / log
+    run = load_run(path)
+    row = index_row(build_summary(run, analyze_run(run)), href="r.html")
+    page = render_index([row])
+    assert shown(row.best_metric) in page
+    assert row.metric_is_fraction is (log is not None)

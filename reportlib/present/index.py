@@ -23,6 +23,7 @@ from typing import Any
 
 from reportlib.errors import ParameterError
 from reportlib.formatting import format_number, format_position, metric_display_name
+from reportlib.metrics import bounds_for, metric_info
 from reportlib.present.glance import READING_NOTE_KINDS, verdict
 
 #: Severities listed in the verdict column (info findings are in each report).
@@ -61,6 +62,9 @@ class IndexRow:
         Where validation loss was lowest.
     metric, best_metric, best_metric_step, best_metric_epoch:
         Display name of the evaluation metric (``"chrF"``) and its best value and checkpoint.
+    metric_is_fraction:
+        The metric is a fraction in [0, 1] (accuracy, F1, mAP as logged), shown as a
+        percentage ("accuracy 99.3%"); chrF and BLEU are points already.
     findings:
         ``(kind, severity, message)`` of the warning and critical findings
         (notes from reading the log left out: see ``reading_notes``).
@@ -89,6 +93,7 @@ class IndexRow:
     best_metric: float | None = None
     best_metric_step: int | None = None
     best_metric_epoch: float | None = None
+    metric_is_fraction: bool = False
     findings: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
     error: str | None = None
     format: str | None = None
@@ -174,6 +179,7 @@ def index_row(summary: Mapping[str, Any], *, href: str | None,
         best_metric=_number(metric.get("best")),
         best_metric_step=_step(metric.get("best_step")),
         best_metric_epoch=_number(metric.get("best_epoch")),
+        metric_is_fraction=_is_fraction(metric),
         findings=findings,
         format=None if run.get("format") is None else str(run["format"]),
         steps=max(last_steps) if last_steps else None,
@@ -195,6 +201,16 @@ def _cell(sort_value: Any, shown: str, *, title: str | None = None, raw: bool = 
     if title:
         attrs += f' title="{html.escape(title, quote=True)}"'
     return f"<td{attrs}>{shown if raw else html.escape(shown)}</td>"
+
+
+def _is_fraction(curve: Mapping[str, Any]) -> bool:
+    """Whether a curve of summary.json is a metric in [0, 1] by the registry and by its values."""
+    name = curve.get("metric")
+    info = metric_info(str(name)) if name else None
+    values = [v for v in (_number(curve.get(key)) for key in ("first", "last", "best"))
+              if v is not None]
+    return (info is not None and info.bounds == (0.0, 1.0) and bool(values)
+            and bounds_for(str(name), values) == (0.0, 1.0))
 
 
 def _value(value: float | None) -> str:
@@ -243,6 +259,8 @@ def _row_html(row: IndexRow) -> str:
                  else "at " + format_position(row.best_val_step, row.best_val_epoch))
     cells.append(_cell(row.best_val_loss, _value(row.best_val_loss), title=val_where))
     metric_text = _value(row.best_metric)
+    if row.metric_is_fraction and row.best_metric is not None:
+        metric_text = f"{format_number(100 * row.best_metric)}%"
     if row.metric and row.best_metric is not None:
         metric_text = f"{row.metric} {metric_text}"
     cells.append(_cell(row.best_metric, metric_text,
