@@ -150,7 +150,8 @@ def compare(runs: tuple[Path, ...], out_dir: Path, smoothing: float) -> None:
                 click.echo(f"  {d.best} ahead of {d.other} by {format_number(d.gap)}: "
                            f"{difference_verdict(d)}")
     for reason in data.get("not_comparable") or []:
-        click.echo(f"not ranked by {data.get('metric_name') or 'metric'}: {reason}")
+        what = "" if data.get("different_tasks") else f" by {data.get('metric_name') or 'metric'}"
+        click.echo(f"not ranked{what}: {reason}")
     for group in data.get("seed_groups") or []:
         loss = group.get("best_val_loss") or {}
         spread = "" if loss.get("mean") is None else (

@@ -126,7 +126,8 @@ def test_different_references_are_not_ranked(example_run, overfit_run, tmp_path,
     assert "different references" in reason and all(h in reason for h in hashes)
     assert len(hashes) == 2 and not result.shared_references
     text = view.render_comparison(result)
-    assert "Not comparable by their evaluation metric" in text and "Best by chrF" not in text
+    assert "Not comparable, so not ranked by their evaluation metric" in text
+    assert "Best by chrF" not in text
     assert result.by("val_loss")  # the loss is still compared
 
 
@@ -287,3 +288,39 @@ def test_runs_without_a_shared_metric_are_not_ranked_by_one(tmp_path):
     (reason,) = result.not_comparable
     assert "do not share an evaluation metric" in reason
     assert result.best_by_metric is None and result.by("metric") == ()
+
+
+@pytest.mark.parametrize(
+    ("yamls", "ranked"),
+    [
+        ({"a": "task: summarisation\n", "b": "task: translation\n"}, False),
+        ({"a": "dataset: {name: wmt14}\n", "b": "dataset: {name: iwslt}\n"}, False),
+        ({"a": "dataset: {name: wmt14}\n", "b": "dataset: {name: wmt14}\n"}, True),
+        ({"a": "task: translation\n", "b": ""}, True),  # one run says nothing: no claim
+    ],
+    ids=["different tasks", "different datasets", "same dataset", "one undeclared"],
+)
+def test_runs_of_different_tasks_are_not_ranked(tmp_path, yamls, ranked):
+    analyses, metas = [], {}
+    for name, yaml_text in yamls.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        history = [{"step": s, "epoch": float(i + 1), "eval_loss": 2.0 - 0.1 * i - (name == "b"),
+                    "eval_bleu": 10.0 + i} for i, s in enumerate((10, 20, 30))]  # generated
+        (folder / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+        if yaml_text:
+            (folder / "run.yaml").write_text(yaml_text)
+        run = load_run(folder)
+        analyses.append(analyze_run(run))
+        metas[run.name] = run.meta
+    result = compare_runs(analyses, metas=metas)
+    if ranked:
+        assert result.best_by_val_loss == "b" and result.not_comparable == ()
+    else:
+        (reason,) = result.not_comparable
+        assert "declare different tasks or datasets" in reason
+        assert result.best_by_val_loss is None and result.best_by_metric is None
+        assert result.differences == () and result.different_tasks
+        text = view.render_comparison(result)
+        assert "No run logged a validation loss" not in text  # they did: it is not ranked
+        assert "declare different tasks or datasets, so their losses" in text

@@ -156,8 +156,11 @@ class RunComparison:
         Whether every scored run was scored against the same references.
     not_comparable:
         Why the runs are not ranked by their metric (scored against different
-        references, or no metric in common): one reason per line, empty when
-        they are ranked.
+        references, or no metric in common) or at all (they declare different
+        tasks or datasets): one reason per line, empty when they are ranked.
+    different_tasks:
+        The runs declare different tasks or datasets: neither their losses nor
+        their metrics are ranked.
     seed_groups:
         Runs that differ only by their seed, with mean and spread over the seeds
         (:func:`reportlib.analysis.seeds.seed_groups`; empty without metadata).
@@ -171,6 +174,7 @@ class RunComparison:
     shared_references: bool
     not_comparable: tuple[str, ...] = ()
     seed_groups: tuple[SeedGroup, ...] = ()
+    different_tasks: bool = False
 
     def by(self, criterion: str) -> tuple[Difference, ...]:
         """The differences by ``criterion``."""
@@ -302,6 +306,15 @@ def _rank(entries: Sequence[RunEntry], criterion: str) -> list[RunEntry]:
     return sorted(have, key=lambda e: -e.value(criterion) if higher else e.value(criterion))
 
 
+def task_of(meta: Mapping[str, Any]) -> str | None:
+    """The task or dataset a run declares (run.yaml ``task``, else ``dataset.name``), or None."""
+    task = meta.get("task")
+    if task is None:
+        dataset = meta.get("dataset")
+        task = dataset.get("name") if isinstance(dataset, Mapping) else dataset
+    return None if task is None or isinstance(task, (Mapping, list)) else str(task)
+
+
 def compare_runs(analyses: Sequence[RunAnalysis],
                  scores: Mapping[str, Any] | None = None,
                  metas: Mapping[str, Mapping[str, Any]] | None = None) -> RunComparison:
@@ -315,7 +328,9 @@ def compare_runs(analyses: Sequence[RunAnalysis],
         Run name -> :class:`reportlib.scoring.ScoringResult` for runs whose
         predictions were scored (None or missing: the log's metric is used).
     metas:
-        Run name -> the run's metadata, to group runs that differ only by seed.
+        Run name -> the run's metadata, to group runs that differ only by seed,
+        and to refuse ranking runs that declare different tasks or datasets
+        (:func:`task_of`).
 
     Returns
     -------
@@ -346,6 +361,13 @@ def compare_runs(analyses: Sequence[RunAnalysis],
         shown = sorted({e.metric_name or e.metric or "none" for e in entries})
         not_comparable.append("the runs do not share an evaluation metric ("
                               + ", ".join(shown) + ")")
+    tasks = {name: task_of(meta) for name, meta in (metas or {}).items()}
+    different_tasks = len({t for t in tasks.values() if t is not None}) > 1
+    if different_tasks:
+        # Losses and scores on different data do not rank models: an easier set scores higher.
+        shown = ", ".join(f"{name}: {task}" for name, task in tasks.items() if task is not None)
+        not_comparable.append(f"the runs declare different tasks or datasets ({shown})")
+        shared_metric = None
     if all_scored and len(refs) > 1:
         # Different evaluation sets: a higher score on an easier set says nothing.
         by_ref = ", ".join(f"{e.name}: {str(e.references_sha256)[:12]}" for e in entries)
@@ -355,7 +377,7 @@ def compare_runs(analyses: Sequence[RunAnalysis],
     differences: list[Difference] = []
     best_names: dict[str, str | None] = {}
     for criterion in CRITERIA:
-        if criterion == "metric" and shared_metric is None:
+        if (criterion == "metric" and shared_metric is None) or different_tasks:
             best_names[criterion] = None
             continue
         ranked = _rank(entries, criterion)
@@ -380,6 +402,7 @@ def compare_runs(analyses: Sequence[RunAnalysis],
         shared_references=all_scored and len(refs) == 1,
         not_comparable=tuple(not_comparable),
         seed_groups=seed_groups(analyses, metas) if metas else (),
+        different_tasks=different_tasks,
     )
 
 

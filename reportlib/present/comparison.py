@@ -268,7 +268,10 @@ def render_comparison(comparison: RunComparison) -> str:
     metric = comparison.metric_name
     blocks = []
     lines = ["### Validation loss", ""]
-    if comparison.best_by_val_loss is None:
+    if comparison.different_tasks:
+        lines.append("Not ranked: the runs declare different tasks or datasets, so their "
+                     "losses were not measured on the same data.")
+    elif comparison.best_by_val_loss is None:
         lines.append("No run logged a validation loss.")
     else:
         entry = comparison.entry(comparison.best_by_val_loss)
@@ -282,7 +285,7 @@ def render_comparison(comparison: RunComparison) -> str:
     title = f"Validation {metric}" if metric else "Validation metric"
     lines = [f"### {escape_inline(title)}", ""]
     if comparison.not_comparable:
-        lines.append("Not comparable by their evaluation metric, so not ranked by it: "
+        lines.append("Not comparable, so not ranked by their evaluation metric: "
                      + "; ".join(escape_inline(r) for r in comparison.not_comparable) + ".")
     elif metric is None:
         lines.append("The runs do not share an evaluation metric, so they cannot be ranked by one.")
