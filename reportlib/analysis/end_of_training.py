@@ -199,9 +199,10 @@ def tail_change(
     # Thirds of k points give a half-width z * noise * sqrt(2 / k): the k that
     # brings it to the informative share of the band, from this window's noise.
     noise = tail.standard_error / math.sqrt(2.0 / tail.k_end)
-    needed_k = math.ceil(2.0 * (PLATEAU_EQUIVALENCE_Z * noise
-                                / (INFORMATIVE_MARGIN_SHARE * tail.band)) ** 2)
-    grown = min(2 * needed_k, math.floor(n * MAX_TAIL_FRACTION))
+    needed = 2.0 * (PLATEAU_EQUIVALENCE_Z * noise / (INFORMATIVE_MARGIN_SHARE * tail.band)) ** 2
+    if not math.isfinite(needed):  # values near the float limit: no window is informative
+        return tail
+    grown = min(2 * math.ceil(needed), math.floor(n * MAX_TAIL_FRACTION))
     longer = (_tail_over(rows, grown, higher_is_better=higher_is_better, bounds=bounds,
                          parts=2) if grown > size else None)
     # Only a plateau is read from the longer window: flat over the last half is flat

@@ -16,6 +16,10 @@ It works on numpy arrays, never on one dict per row: a log of a million values
 must load in about the time ``pandas.read_csv`` takes to read it. The names
 (split, metric, source_key) are pandas categoricals: a few names, a small int
 per row.
+
+(Over 500 lines: the tidy table's one implementation, from the readers' collector
+(:class:`LoggedBuilder`) to the frame every format ends in; its steps share the
+code and key arrays and are kept together so that no format repairs a log its own way.)
 """
 
 from __future__ import annotations
