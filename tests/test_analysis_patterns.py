@@ -358,18 +358,20 @@ def test_early_stopping_must_not_trigger(val) -> None:
 
 
 def _brute_force_levels(train: pd.DataFrame, eval_steps: list[int]) -> list[float | None]:
-    """The former O(evaluations x points) scan, as the reference."""
+    """A scan per evaluation, as the reference: the last training loss at or before it."""
     steps, values = train["step"].to_numpy(), train["value"].to_numpy(dtype=float)
-    out, previous = [], -math.inf
+    out = []
     for step in eval_steps:
-        window = values[(steps > previous) & (steps <= step)]
-        if window.size:
-            out.append(float(np.median(window[-3:])))
-        else:
-            before = values[steps <= step]
-            out.append(float(before[-1]) if before.size else None)
-        previous = step
+        before = values[steps <= step]
+        out.append(float(before[-1]) if before.size else None)
     return out
+
+
+def test_the_gap_uses_training_losses_found_in_the_log() -> None:
+    """Regression (a Lightning log): a median over the interval lagged a fast-falling loss
+    and flipped the sign of the gap's trend; the last logged value does not."""
+    train = pd.DataFrame({"step": [90, 100, 190, 200], "value": [0.90, 0.60, 0.45, 0.30]})
+    assert train_levels_at_evals(train, [100, 200, 50]) == [0.60, 0.30, None]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -8,11 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-TRAIN_LEVEL_POINTS = 3
-"""The training loss "at" an evaluation is the median of at most the last three
-training losses logged before it (since the previous evaluation): one logged
-value is noisy, and a whole epoch's values would lag a fast-falling loss."""
-
 
 def finite_rows(frame: pd.DataFrame | None) -> pd.DataFrame:
     """The finite rows of a curve frame, sorted by step, with a fresh index."""
@@ -39,29 +34,20 @@ def value_text(value: float) -> str:
 
 
 def train_levels_at_evals(train: pd.DataFrame, eval_steps: list[int]) -> list[float | None]:
-    """The training-loss level at each evaluation step.
+    """The training loss at each evaluation step: the last one logged at or before it.
 
-    The median of the last :data:`TRAIN_LEVEL_POINTS` training losses logged in
-    (previous evaluation, this evaluation]; when none was logged there, the last
-    one at or before it; None before the first. ``train`` is sorted finite rows.
-    Binary search over the training steps: O((E + N) log N) for E evaluations
-    and N training points (a 1M-step log with 2,000 evaluations takes
-    milliseconds, where a scan per evaluation took over a second).
+    A value a reader finds in the log (the evaluation table shows the same), not
+    a median over an interval: when training loss falls fast between
+    evaluations, an interval's median lags and can flip the sign of the gap's
+    trend. None before the first. ``train`` is sorted finite rows. Binary
+    search over the training steps: O((E + N) log N) for E evaluations and N
+    training points.
     """
     if train.empty:
         return [None] * len(eval_steps)
-    steps = train["step"].to_numpy()
     values = train["value"].to_numpy(dtype=float)
-    ends = np.searchsorted(steps, np.asarray(eval_steps), side="right")
-    levels: list[float | None] = []
-    previous_end = 0
-    for end in ends.tolist():
-        if end > previous_end:
-            levels.append(float(np.median(values[max(previous_end, end - TRAIN_LEVEL_POINTS):end])))
-        else:
-            levels.append(float(values[end - 1]) if end > 0 else None)
-        previous_end = max(previous_end, end)
-    return levels
+    ends = np.searchsorted(train["step"].to_numpy(), np.asarray(eval_steps), side="right")
+    return [float(values[end - 1]) if end > 0 else None for end in ends.tolist()]
 
 
 def float_or_none(value: Any) -> float | None:
@@ -91,7 +77,6 @@ def value_at_or_before(frame: pd.DataFrame | None, step: int) -> float | None:
 
 
 __all__ = [
-    "TRAIN_LEVEL_POINTS",
     "epoch_or_none",
     "finite_rows",
     "float_or_none",

@@ -50,6 +50,13 @@ OVERFIT_MIN_RELATIVE_RISE = 0.02
 """...and must exceed this fraction of the minimum (Prechelt's GL above 2): a rise
 under 2% does not change which checkpoint to use in practice."""
 
+RISING_EVALS = 2
+"""Prechelt's UP criterion with strips of one evaluation: a validation loss that rose
+at each of this many last evaluations after its minimum (and by more than
+:data:`OVERFIT_MIN_RELATIVE_RISE`) is not called "no sign of overfitting" even when
+the rise stays under the noise threshold, which a steep early fall inflates; the
+report says it cannot tell."""
+
 END_LEVEL_POINTS = 3
 """The level validation loss ends at is the median of at most this many last
 evaluations, so one lucky or unlucky final evaluation does not decide the verdict."""
@@ -77,19 +84,35 @@ def _levels(val_steps: list[int], train: pd.DataFrame, eval_time_train: pd.DataF
 
     The log's own training loss measured at evaluation time (nanoGPT's
     ``step N: train loss X, val loss Y``, on the same number of batches as the
-    validation loss) when it has one at every evaluation step; else the median of
-    the training losses logged since the previous evaluation.
+    validation loss) when it has one at every evaluation step; else the last
+    training loss logged at or before each evaluation.
     """
     rows = finite_rows(eval_time_train)
     if not rows.empty:
         at = dict(zip(rows["step"].astype(int), rows["value"].astype(float), strict=True))
         if all(step in at for step in val_steps):
             return [at[step] for step in val_steps], "eval_time"
-    return train_levels_at_evals(train, val_steps), "logged_since_previous_eval"
+    return train_levels_at_evals(train, val_steps), "last_logged"
 
 
 _SOURCE_WORDS = {"eval_time": " (the log's own training loss measured at evaluation time)",
-                 "logged_since_previous_eval": ""}
+                 "last_logged": " (each the last logged at or before its evaluation)"}
+
+
+def _rises_at_the_end(values: np.ndarray) -> int:
+    """How many of the last values each rose above the one before (0 if the last fell)."""
+    count = 0
+    for before, after in zip(values[-2::-1], values[:0:-1], strict=False):
+        if after > before:
+            count += 1
+        else:
+            break
+    return count
+
+
+def _rising_at_the_end(values: np.ndarray) -> bool:
+    """Whether the curve rose at each of its last :data:`RISING_EVALS` evaluations."""
+    return _rises_at_the_end(values) >= RISING_EVALS
 
 
 def detect_overfitting(
@@ -179,6 +202,21 @@ def detect_overfitting(
                 f"{_fmt(end_level)}" if n_end == 1 else
                 f"its last {n_end} evaluations, up to {format_position(last_step, last_epoch)}, "
                 f"have a median of {_fmt(end_level)}")
+    if rise <= threshold and _rising_at_the_end(values[i_min:]) \
+            and relative_rise is not None and relative_rise > OVERFIT_MIN_RELATIVE_RISE:
+        n_up = _rises_at_the_end(values[i_min:])
+        last_rise = float(values[-1]) - minimum
+        return [Finding(
+            FindingKind.INCONCLUSIVE, Severity.INFO,
+            say("overfitting.rising_within_noise", minimum=minimum, where_min=where_min,
+                n_up=n_up, last=float(values[-1]),
+                where_last=format_position(last_step, last_epoch),
+                rise_text=f"{format_percent(last_rise / abs(minimum))} above the minimum",
+                threshold=threshold),
+            {**evidence, "about": "overfitting", "rule": "rising_within_noise",
+             "rises_at_the_end": n_up},
+            panel="overall",
+        )]
     if rise <= threshold:
         return [Finding(
             FindingKind.NO_OVERFITTING, Severity.INFO,

@@ -73,7 +73,7 @@ _BOTH_LOSSES = frozenset({FindingKind.OVERFITTING, FindingKind.VAL_LOSS_RISING,
 #: Findings that rank checkpoints by the validation loss: dropped when it is broken
 #: (the "best" of a loss racing to minus infinity is its last value).
 _BY_VAL_LOSS = frozenset({FindingKind.BEST_CHECKPOINT, FindingKind.METRIC_AGREES_WITH_LOSS,
-                          FindingKind.METRIC_DISAGREES_WITH_LOSS})
+                          FindingKind.METRIC_DISAGREES_WITH_LOSS, FindingKind.EARLY_STOPPING})
 
 _LOSS_PANELS = {"train_loss": "training loss", "val_loss": "validation loss"}
 
@@ -110,6 +110,8 @@ def check_objective(run: Run, panels: Mapping[str, tuple[str, str] | None],
                 and (f.kind in _BOTH_LOSSES
                      or (f.evidence.get("split"), f.evidence.get("metric")) in curves))
         and not (f.kind in _BY_VAL_LOSS and ("eval", "loss") in curves)
+        # "Too few evaluations" or "cannot tell" about overfitting is moot on a broken loss.
+        and not (f.kind is FindingKind.INCONCLUSIVE and f.evidence.get("about") == "overfitting")
     ]
     return broken + kept
 

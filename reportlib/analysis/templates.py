@@ -33,6 +33,11 @@ TEMPLATES: dict[str, str] = {
         "No sign of overfitting: validation loss reached its minimum of {minimum} at "
         "{where_min}, and {end_text}, {rise_text}, within its noise (a rise had to exceed "
         "{threshold}).",
+    "overfitting.rising_within_noise":
+        "Validation loss may be starting to overfit, but the log alone cannot tell: after "
+        "its minimum of {minimum} at {where_min} it rose at each of its last {n_up} "
+        "evaluations, to {last} at {where_last}, {rise_text}: a rise still within the "
+        "noise estimated from the whole curve (a rise had to exceed {threshold}).",
     "overfitting.one_point":
         "Too few evaluations after the minimum to call it overfitting: validation loss rose to "
         "{end_level}, {rise_text}, after its minimum of {minimum} at {where_min}, but only at "

@@ -157,6 +157,10 @@ def render_narrative(analysis: RunAnalysis, *, heading_level: int = 3) -> str:
     lines = [f"{hashes} Overall observations", ""]
     if overall:
         lines += [finding_line(f) for f in overall]
+    elif analysis.panels.get("val_loss") or analysis.panels.get("eval_metric"):
+        # Evaluated, but every cross-curve claim was withheld (e.g. a broken objective).
+        lines.append("No observation across curves: none could be made from these curves "
+                     "(the findings above say why).")
     else:
         lines.append("Nothing to compare across curves: the log has no validation loss or "
                      "evaluation metric to set against training.")

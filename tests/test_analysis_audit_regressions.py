@@ -1,0 +1,45 @@
+"""Regressions found by reading reports sentence by sentence against their logs.
+
+Each case is a log in tests/data (generated ones are labelled there, with the
+script that made them) and a sentence the report must or must not contain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import reportlib
+from reportlib.present.narrative import render_narrative
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _kinds(result) -> list[str]:
+    return [f.kind.value for f in result.analysis.findings]
+
+
+def test_a_rise_at_every_last_evaluation_is_not_called_no_overfitting():
+    """fairseq (generated): 5.30 (min) -> 5.45 -> 5.70 while training loss falls; the noise
+    threshold (0.59) comes from the steep early fall, so the rise is 'within noise'."""
+    result = reportlib.analyze(DATA / "fairseq" / "generated_new_style")
+    assert "no_overfitting" not in _kinds(result)
+    (finding,) = [f for f in result.analysis.findings
+                  if f.evidence.get("rule") == "rising_within_noise"]
+    assert "cannot tell" in finding.message and "rose at each of its last 2" in finding.message
+    assert "5.30" in finding.message and "5.70" in finding.message
+
+
+def test_no_early_stopping_claim_on_a_constant_validation_loss():
+    """Keras (generated): validation loss 2.3026 at every epoch is a broken objective; ranking
+    its checkpoints ('keeping step 1, the run's lowest') contradicts that finding."""
+    result = reportlib.analyze(DATA / "keras" / "generated_constant_loss")
+    kinds = _kinds(result)
+    assert "broken_objective" in kinds and "early_stopping" not in kinds
+
+
+def test_withheld_cross_curve_claims_are_not_reported_as_a_missing_validation_loss():
+    """Keras (generated): both losses broken; the log does have a validation loss."""
+    result = reportlib.analyze(DATA / "keras" / "generated_negative_loss")
+    text = render_narrative(result.analysis)
+    assert "the log has no validation loss" not in text
+    assert "none could be made from these curves" in text
