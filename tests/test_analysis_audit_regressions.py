@@ -43,3 +43,12 @@ def test_withheld_cross_curve_claims_are_not_reported_as_a_missing_validation_lo
     text = render_narrative(result.analysis)
     assert "the log has no validation loss" not in text
     assert "none could be made from these curves" in text
+
+
+def test_a_run_that_reached_max_steps_is_not_a_cut_short_epoch_plan():
+    """A real HF log: global_step == max_steps == 10 at epoch 0.16; num_train_epochs (1) was
+    derived from max_steps, so '0.16 of 1 planned epoch' would misread a finished run."""
+    name = "hf_trainer_state__khushpatel2002__method-comment-generation__model_trainer_state.json"
+    result = reportlib.analyze(DATA / "hf" / name)
+    (few,) = [f for f in result.analysis.findings if f.kind.value == "few_epochs"]
+    assert "Training ran 0.16 epochs" in few.message and "planned" not in few.message

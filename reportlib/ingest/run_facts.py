@@ -209,7 +209,8 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
                     "how": "train_samples_per_second x train_runtime / num_train_epochs"}
     elif epochs and batch and steps:
         estimate = {"value": round(batch * steps / epochs), "bound": "at most",
-                    "how": "train_batch_size x max_steps / num_train_epochs"}
+                    "how": "train_batch_size x max_steps / num_train_epochs, with one device "
+                    "and no gradient accumulation; either makes it larger"}
     else:
         return
     set_fact(meta, "train_size_estimate", estimate, file_name)
