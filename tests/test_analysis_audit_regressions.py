@@ -52,3 +52,32 @@ def test_a_run_that_reached_max_steps_is_not_a_cut_short_epoch_plan():
     result = reportlib.analyze(DATA / "hf" / name)
     (few,) = [f for f in result.analysis.findings if f.kind.value == "few_epochs"]
     assert "Training ran 0.16 epochs" in few.message and "planned" not in few.message
+
+
+def test_a_fast_rising_start_is_not_a_spike():
+    """A real mmengine log: mAP 0.0005, 0.0047, 0.0371, 0.0642... only rises; the second
+    value sits far below its neighbours' mean but between them, so it is no spike."""
+    result = reportlib.analyze(DATA / "mmengine" / "detection_20230525")
+    assert not [f for f in result.analysis.findings
+                if f.kind.value == "spike" and f.evidence.get("metric") == "map"]
+
+
+def test_monotone_passage_matches_a_scan_per_point():
+    import numpy as np
+
+    from reportlib.analysis.anomalies import _monotone_through
+
+    def scan(values, reach):
+        out = np.zeros(len(values), dtype=bool)
+        for i in range(1, len(values) - 1):
+            steps = np.diff(values[max(0, i - reach): i + reach + 1])
+            out[i] = bool(np.all(steps > 0) or np.all(steps < 0))
+        return out
+
+    rng = np.random.default_rng(7)  # seeded generated curves, with ties from rounding
+    for _ in range(200):
+        values = np.cumsum(rng.normal(size=int(rng.integers(1, 15))))
+        if rng.random() < 0.5:
+            values = np.round(values)
+        for reach in (1, 2, 3):
+            assert (_monotone_through(values, reach) == scan(values, reach)).all()

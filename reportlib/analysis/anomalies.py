@@ -101,6 +101,28 @@ def _row_nanmedian(rows: np.ndarray) -> np.ndarray:
     return (ordered[index, (count - 1) // 2] + ordered[index, count // 2]) / 2.0
 
 
+SPIKE_MONOTONE_REACH = 2
+"""A point is not a spike when the values up to this many places on each side of it
+(those that exist) rise or fall strictly through it: one place is too few (the first
+of two spikes in a row lies between a low and a high value)."""
+
+
+def _monotone_through(values: np.ndarray, reach: int) -> np.ndarray:
+    """For each point: whether the values within ``reach`` places of it (at least one on
+    each side) rise or fall strictly through it."""
+    n = len(values)
+    out = np.zeros(n, dtype=bool)
+    if n < 3:
+        return out
+    steps = np.diff(values)
+    for sign in (steps > 0, steps < 0):
+        # Point i sees steps i-reach .. i+reach-1; steps past either end count as agreeing.
+        padded = np.concatenate((np.ones(reach, bool), sign, np.ones(reach - 1, bool)))
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach)
+        out[1:n - 1] |= windows.all(axis=1)[1:n - 1]
+    return out
+
+
 def detect_spikes(
     frame: pd.DataFrame | None,
     *,
@@ -113,7 +135,8 @@ def detect_spikes(
 ) -> list[Finding]:
     """Isolated values far from their neighbours, in the bad direction.
 
-    A finite point (any but the first) is a spike when it departs from the
+    A finite point (any but the first) is a spike when the curve does not pass
+    through it monotonically (:data:`SPIKE_MONOTONE_REACH`) and it departs from the
     baseline of its :data:`SPIKE_NEIGHBOURS` finite neighbours on each side by
     more than :data:`SPIKE_MIN_RELATIVE_JUMP` of that baseline and by more than
     :data:`SPIKE_NOISE_MULTIPLIER` times the local noise, never less than the
@@ -152,6 +175,10 @@ def detect_spikes(
         baseline = np.where(nearer_median, median, mean)
         deviation = np.abs(values - baseline)
     passes = deviation > SPIKE_MIN_RELATIVE_JUMP * np.abs(baseline)
+    # A point the curve passes through monotonically (a fast-rising start, 0.0005 ->
+    # 0.0047 -> 0.037 -> 0.064) is on its way, not a spike, however far it is from
+    # its neighbours' mean; two spikes in a row are not monotone with what follows.
+    passes &= ~_monotone_through(values, SPIKE_MONOTONE_REACH)
     # The first point is skipped: a curve starts steeply, so it always stands out.
     passes[0] = False
     steps_all = rows["step"].to_numpy()
