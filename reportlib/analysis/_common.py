@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reportlib.ingest.run_facts import positive_number
+
 
 def finite_rows(frame: pd.DataFrame | None) -> pd.DataFrame:
     """The finite rows of a curve frame, sorted by step, with a fresh index."""
@@ -50,15 +52,8 @@ def train_levels_at_evals(train: pd.DataFrame, eval_steps: list[int]) -> list[fl
     return [float(values[end - 1]) if end > 0 else None for end in ends.tolist()]
 
 
-def float_or_none(value: Any) -> float | None:
-    """A positive finite number from run metadata (a str or a number), else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) and x > 0 else None
+#: A positive finite number from run metadata, else None (ingest's one reading of a fact).
+float_or_none = positive_number
 
 
 def int_or_none(value: Any) -> int | None:

@@ -6,11 +6,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from reportlib.analysis.curves import MIN_POINTS_FOR_TREND, CurveSummary
 from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.templates import cap, format_epoch, plural, say
+from reportlib.ingest.run_facts import positive_number
 
 FEW_EVALUATIONS = 5
 """A run evaluated fewer times than this gives trends and a best checkpoint that
@@ -91,21 +90,6 @@ def detect_few_evaluations(n_evaluations: int) -> list[Finding]:
     )]
 
 
-def _positive_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        x = float(value)
-        return x if math.isfinite(x) and x > 0 else None
-    if isinstance(value, str):
-        try:
-            x = float(value.replace(",", "").replace("_", ""))
-        except ValueError:
-            return None
-        return x if math.isfinite(x) and x > 0 else None
-    return None
-
-
 def dataset_sizes(meta: Mapping[str, Any]) -> dict[str, Any]:
     """Training and evaluation set sizes from run metadata, and where they came from.
 
@@ -128,12 +112,12 @@ def dataset_sizes(meta: Mapping[str, Any]) -> dict[str, Any]:
                                 ("train_size", meta, "train_size"),
                                 ("dataset_size", meta, "dataset_size"),
                                 ("num_train_examples", meta, "num_train_examples")):
-        size = _positive_number(mapping.get(key))
+        size = positive_number(mapping.get(key))
         if size is not None:
             found["train_size"], found["source"] = int(size), where
             break
     for mapping, key in ((dataset, "eval_size"), (meta, "eval_size")):
-        size = _positive_number(mapping.get(key))
+        size = positive_number(mapping.get(key))
         if size is not None:
             found["eval_size"] = int(size)
             break
@@ -177,7 +161,7 @@ def _size_estimate(meta: Mapping[str, Any]) -> Finding | None:
     estimate = meta.get("train_size_estimate")
     if not isinstance(estimate, Mapping):
         return None
-    value = _positive_number(estimate.get("value"))
+    value = positive_number(estimate.get("value"))
     if value is None:
         return None
     bound = "at most" if estimate.get("bound") == "at most" else "about"
@@ -230,7 +214,7 @@ def detect_few_epochs(
 
 def epochs_text(epochs: float, planned: Any = None) -> str:
     """``"2 epochs"``, or ``"1.23 of 2 planned epochs"`` when a different plan is known."""
-    plan = _positive_number(planned)
+    plan = positive_number(planned)
     if plan is not None and format_epoch(plan) != format_epoch(epochs):
         return say("epochs_length.planned", epochs=format_epoch(epochs), planned=format_epoch(plan),
                    s="s" if round(plan, 2) != 1 else "")

@@ -97,9 +97,14 @@ def record_source(meta: dict[str, Any], key: str, source: str) -> None:
     meta[SOURCES][key] = source
 
 
-def _count(value: Any) -> int | None:
-    """A positive whole count, or None (booleans, text, NaN and 0 are not counts)."""
-    if isinstance(value, bool):
+def positive_number(value: Any) -> float | None:
+    """A positive finite number from run metadata, else None.
+
+    The one reading of a numeric fact, for ingest and the analysis: numbers and
+    numeric text (``"1,000"``, ``"1_000"``) count; booleans, other text, NaN,
+    infinities, 0 and negatives do not.
+    """
+    if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):
         value = value.replace(",", "").strip()
@@ -107,19 +112,13 @@ def _count(value: Any) -> int | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(number) or number <= 0 or number != int(number):
-        return None
-    return int(number)
-
-
-def _positive(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
     return number if math.isfinite(number) and number > 0 else None
+
+
+def _count(value: Any) -> int | None:
+    """A positive whole count, or None (booleans, text, NaN and 0 are not counts)."""
+    number = positive_number(value)
+    return None if number is None or number != int(number) else int(number)
 
 
 def find_key(
@@ -149,7 +148,7 @@ def config_facts(meta: dict[str, Any], values: Any, file_name: str) -> None:
     """Sizes and the planned length from a config mapping (hparams.yaml...), into meta."""
     for fact, keys, read in (("train_size", TRAIN_SIZE_KEYS, _count),
                              ("eval_size", EVAL_SIZE_KEYS, _count),
-                             ("epochs_planned", PLANNED_EPOCH_KEYS, _positive),
+                             ("epochs_planned", PLANNED_EPOCH_KEYS, positive_number),
                              ("steps_planned", PLANNED_STEP_KEYS, _count)):
         found = find_key(values, keys)
         if found is not None and read(found[0]) is not None:
@@ -193,15 +192,15 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
     upper bound, the last batch may be short; gradient accumulation and devices
     multiply it and are not in the state).
     """
-    set_fact(meta, "epochs_run", _positive(meta.get("epoch")), f"{file_name}: epoch")
-    set_fact(meta, "epochs_planned", _positive(meta.get("num_train_epochs")),
+    set_fact(meta, "epochs_run", positive_number(meta.get("epoch")), f"{file_name}: epoch")
+    set_fact(meta, "epochs_planned", positive_number(meta.get("num_train_epochs")),
              f"{file_name}: num_train_epochs")
     set_fact(meta, "steps_run", _count(meta.get("global_step")), f"{file_name}: global_step")
     set_fact(meta, "steps_planned", _count(meta.get("max_steps")), f"{file_name}: max_steps")
     summary = meta.get("train_summary")
     summary = summary if isinstance(summary, Mapping) else {}
-    epochs = _positive(meta.get("num_train_epochs"))
-    rate, runtime = _positive(summary.get("train_samples_per_second")), _positive(
+    epochs = positive_number(meta.get("num_train_epochs"))
+    rate, runtime = positive_number(summary.get("train_samples_per_second")), positive_number(
         summary.get("train_runtime"))
     batch, steps = _count(meta.get("train_batch_size")), _count(meta.get("max_steps"))
     if epochs and rate and runtime:
@@ -217,6 +216,7 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
 
 
 __all__ = [
+    "positive_number",
     "EVAL_SIZE_KEYS",
     "HEADER_LINES",
     "MAX_DEPTH",
