@@ -28,7 +28,6 @@ from typing import Any
 
 from reportlib.analysis import RunAnalysis
 from reportlib.errors import BuildError, DependencyMissingError, InputError
-from reportlib.ingest import load_run
 from reportlib.outputs import report_dir, temp_sibling, write_text_atomic
 from reportlib.pipeline import RunResult, analyze, save_result
 from reportlib.present.markdown import render_markdown
@@ -175,8 +174,7 @@ def build_report(
     params = report_parameters(Path(run_dir), smoothing=smoothing, whitespace=whitespace)
     # The one pipeline, once per build (and before any output exists, so a run that
     # cannot be read fails fast); the notebook reads this result instead of redoing it.
-    result = analyze(run_dir if name is None else load_run(run_dir, name=name),
-                     whitespace=whitespace)
+    result = analyze(run_dir, whitespace=whitespace, name=name)
     run = result.run
     chromium = None
     if pdf:

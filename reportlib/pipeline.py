@@ -47,7 +47,7 @@ class RunResult:
     whitespace:
         Whether chrF counted whitespace (the only scoring setting a user picks).
     source:
-        The path :func:`analyze` was given (a run folder may be read through
+        The absolute path :func:`analyze` was given (a run folder may be read through
         the log file in it, which is then ``run.path``), or None for a loaded Run.
     """
 
@@ -70,6 +70,7 @@ class RunResult:
 
 
 def analyze(source: str | os.PathLike[str] | Run, *, whitespace: bool = False,
+            name: str | None = None,
             result_file: str | os.PathLike[str] | None = None) -> RunResult:
     """Read, score and analyse one run: the pipeline behind every command.
 
@@ -81,6 +82,9 @@ def analyze(source: str | os.PathLike[str] | Run, *, whitespace: bool = False,
     whitespace:
         Score chrF with whitespace counted (sacrebleu ignores it by default,
         which makes indentation changes invisible).
+    name:
+        The run's name when the caller already chose it (a batch names the runs
+        it discovered so they are unique); else :func:`reportlib.load_run`'s.
     result_file:
         A result saved by :func:`save_result` for this very run and setting
         (``reportlib build`` passes one to the notebook so the run is analysed
@@ -99,7 +103,7 @@ def analyze(source: str | os.PathLike[str] | Run, *, whitespace: bool = False,
     """
     if result_file is not None:
         return load_result(result_file, source=source, whitespace=whitespace)
-    run = source if isinstance(source, Run) else load_run(source)
+    run = source if isinstance(source, Run) else load_run(source, name=name)
     scores = score_predictions(run, whitespace=whitespace)
     analysis = analyze_run(run, scores=scores)
     asked = None if isinstance(source, Run) else str(Path(source).resolve())
@@ -116,10 +120,7 @@ def save_result(result: RunResult, path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     with open(target, "wb") as handle:
-        # The run's absolute path goes with it: the notebook runs in another folder.
-        pickle.dump((RESULT_FORMAT, result.source or str(Path(result.run.path).resolve()), result),
-                    handle,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((RESULT_FORMAT, result), handle, protocol=pickle.HIGHEST_PROTOCOL)
     return target
 
 
@@ -135,7 +136,7 @@ def load_result(path: str | os.PathLike[str], *, source: str | os.PathLike[str] 
     file = Path(path)
     try:
         with open(file, "rb") as handle:
-            tag, saved_path, result = pickle.load(handle)  # noqa: S301 - save_result's, in the build's folder
+            tag, result = pickle.load(handle)  # noqa: S301 - save_result's, in the build's folder
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
         raise InputError(f"cannot read the saved analysis ({exc})", path=file,
                          hint="run the notebook without result_file to analyse the run") from exc
@@ -143,6 +144,8 @@ def load_result(path: str | os.PathLike[str], *, source: str | os.PathLike[str] 
         raise InputError("not an analysis saved by reportlib.pipeline.save_result", path=file,
                          hint="run the notebook without result_file to analyse the run")
     wanted = source.path if isinstance(source, Run) else Path(source)
+    # Absolute on both sides: the notebook runs in another folder than the build.
+    saved_path = result.source or str(Path(result.run.path).resolve())
     if Path(saved_path) != Path(wanted).resolve() or result.whitespace != bool(whitespace):
         raise InputError(
             f"the saved analysis is of {saved_path} (whitespace={result.whitespace}), "

@@ -230,3 +230,16 @@ def test_smoothing_is_not_an_input_of_the_analysis():
     assert "smoothing" not in inspect.signature(analyze_run).parameters
     assert "smoothing" not in inspect.signature(analyze).parameters
     assert not hasattr(analyze(ROOT / "runs" / "tiny-codegen").analysis, "smoothing")
+
+
+def test_a_named_run_read_through_its_log_file_hands_its_result_over(tmp_path):
+    """A batch names the runs it found; a folder read through the one log in it must still
+    match the result the build hands to its notebook (the folder was asked for)."""
+    folder = tmp_path / "keras-run"
+    folder.mkdir()
+    log = DATA / "keras" / "keras_csvlogger__Aditya24jar__Emotion-Detection-Resnet50__training.log"
+    shutil.copy2(log, folder / "training.log")
+    result = analyze(folder, name="chosen by the batch")
+    assert result.name == "chosen by the batch"
+    saved = save_result(result, tmp_path / "result.pickle")
+    assert load_result(saved, source=folder, whitespace=False).summary() == result.summary()
