@@ -370,6 +370,16 @@ def _children() -> list[tuple[int, str, str]]:
     return found
 
 
+def _child_pids() -> set[int]:
+    """The children already running (e.g. a browser test's driver), left out of the checks."""
+    return {pid for pid, _, _ in _children()}
+
+
+def _new_children(before: set[int]) -> list[tuple[int, str, str]]:
+    """Children of this process that were not running at ``before``."""
+    return [child for child in _children() if child[0] not in before]
+
+
 def _processes_with_env(marker: str) -> list[int]:
     """Processes (not this one) whose environment holds ``marker``: what a batch left running."""
     found = []
@@ -401,6 +411,7 @@ def test_a_dead_worker_fails_only_its_job_and_every_worker_is_reaped(jobs, worke
     from reportlib.workers import run_in_workers
 
     results = {}
+    before = _child_pids()
     peak = run_in_workers(jobs, workers, on_result=results.__setitem__,
                           on_death=lambda key, why: f"died: {why}")
     seen = {key: "pid" if isinstance(value, int) else value for key, value in results.items()}
@@ -408,7 +419,7 @@ def test_a_dead_worker_fails_only_its_job_and_every_worker_is_reaped(jobs, worke
     pids = [value for value in results.values() if isinstance(value, int)]
     assert os.getpid() not in pids  # they ran in other processes
     assert peak > 0
-    assert _children() == []
+    assert _new_children(before) == []
 
 
 @pytest.mark.slow
@@ -418,9 +429,11 @@ def test_warm_batch_reports_equal_cold_ones_and_nothing_is_left_running(
     runs = [example_run, overfit_run]
     marker = f"REPORTLIB_BATCH_TEST_{os.getpid()}_{time.monotonic_ns()}"
     monkeypatch.setenv(marker, "1")  # inherited by the workers and their kernels
+    before = _child_pids()
     warm = batch.build_batch(runs, tmp_path / "warm", jobs=2, progress=False)
     assert warm.counts["built"] == 2, warm.items
-    assert _children() == [] and _processes_with_env(marker) == []
+    assert _new_children(before) == []
+    assert _processes_with_env(marker) == []
     assert 0 < warm.peak_worker_bytes
     cold = batch.build_batch(runs, tmp_path / "cold", jobs=1, progress=False, cold=True)
     assert cold.counts["built"] == 2, cold.items
@@ -467,6 +480,7 @@ def test_a_kernel_that_cannot_start_fails_each_run_with_the_reason(example_run, 
                  "{connection_file}"],
         "display_name": "a kernel whose interpreter is missing", "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    before = _child_pids()
     result = batch.build_batch([example_run, overfit_run], tmp_path / "out", jobs=jobs,
                                progress=False)
     assert [item.status for item in result.items] == ["failed", "failed"]
@@ -474,4 +488,4 @@ def test_a_kernel_that_cannot_start_fails_each_run_with_the_reason(example_run, 
         assert "could not be executed" in item.message and "no-python" in item.message
         assert "check that Jupyter's python3 kernel (ipykernel) is installed" in item.message
         assert (item.report_dir / "report.failed.ipynb").is_file()
-    assert _children() == []
+    assert _new_children(before) == []
