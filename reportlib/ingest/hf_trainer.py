@@ -40,7 +40,15 @@ from reportlib.ingest.logfile import (
     replace_lone_surrogates,
 )
 from reportlib.ingest.run_facts import hf_trainer_facts
-from reportlib.ingest.tidy import all_finite, frame_from_codes, held_codes
+from reportlib.ingest.tidy import (
+    MAX_LISTED,
+    all_finite,
+    frame_from_codes,
+    held_codes,
+    listed,
+    plural,
+    step_range,
+)
 from reportlib.metrics import normalise_key
 from reportlib.run import MAX_STEP, Run
 
@@ -66,9 +74,6 @@ HF_DEFAULT_LOGGING_STEPS = 500
 
 #: Entry keys that place an entry in time rather than hold a logged value.
 _POSITION_KEYS = frozenset({"step", "epoch"})
-
-#: How many examples (indices, steps) a warning lists before "...".
-_MAX_LISTED = 5
 
 #: The column-wise reader pays for each distinct set of keys about what the
 #: entry-by-entry one pays for three entries. A Trainer writes a handful of
@@ -333,7 +338,7 @@ def _columns_from_log_history(
     labels = list(label_ids)
     at = np.flatnonzero(null)
     nulls = [f"log_history[{owner[i]}] '{labels[code[i]][0]}'"
-             for i in at[:_MAX_LISTED + 1].tolist()]
+             for i in at[:MAX_LISTED + 1].tolist()]
     if null.any():
         keep = ~null
         value, code, owner = value[keep], code[keep], owner[keep]
@@ -351,7 +356,7 @@ def _columns_from_log_history(
         back = np.flatnonzero(point_steps < latest)
         n_backwards = len(back)
         backwards = [f"log_history[{points[i]}] (step {point_steps[i]} after {latest[i]})"
-                     for i in back[:_MAX_LISTED + 1].tolist()]
+                     for i in back[:MAX_LISTED + 1].tolist()]
     skipped = np.sort(np.concatenate(no_step)).tolist() if no_step else []
     summaries.sort(key=itemgetter(0))
     return _tidy_log_history(entry_step[owner], code, value, labels, epoch=entry_epoch[owner],
@@ -375,21 +380,21 @@ def _tidy_log_history(
     warnings: list[str] = []
     if no_step:
         warnings.append(
-            f"{_plural(len(no_step), 'log entry', 'log entries')} without a 'step' skipped "
-            f"({_listed(f'log_history[{i}]' for i in no_step[:_MAX_LISTED + 1])})"
+            f"{plural(len(no_step), 'log entry', 'log entries')} without a 'step' skipped "
+            f"({listed(f'log_history[{i}]' for i in no_step[:MAX_LISTED + 1])})"
         )
     if nulls[0]:
-        warnings.append(f"{_plural(nulls[0], 'null value')} skipped ({_listed(nulls[1])})")
+        warnings.append(f"{plural(nulls[0], 'null value')} skipped ({listed(nulls[1])})")
     if backwards[0]:
         warnings.append(
-            f"steps go back {_plural(backwards[0], 'time')} ({_listed(backwards[1])}; a run "
+            f"steps go back {plural(backwards[0], 'time')} ({listed(backwards[1])}; a run "
             "resumed from an earlier checkpoint?): the values are shown in step order"
         )
     built = frame_from_codes(step, code, value, labels, epoch=epoch)
     if len(built.replaced_steps):
         warnings.append(
-            f"{_plural(len(built.replaced_steps), 'value')} logged twice for the same step, "
-            f"split and metric ({_step_range(built.replaced_steps)}; a resumed run, or an "
+            f"{plural(len(built.replaced_steps), 'value')} logged twice for the same step, "
+            f"split and metric ({step_range(built.replaced_steps)}; a resumed run, or an "
             "evaluation repeated after training?): the later ones were kept"
         )
     frame = built.frame
@@ -400,8 +405,8 @@ def _tidy_log_history(
         # Listed in the order their values were logged.
         if built.kept is not None:
             non_finite = non_finite[np.argsort(built.kept[non_finite], kind="stable")]
-        rows = frame.iloc[non_finite[:_MAX_LISTED + 1]]
-        examples = _listed(
+        rows = frame.iloc[non_finite[:MAX_LISTED + 1]]
+        examples = listed(
             f"{split} {metric} {value} at step {step}"
             for split, metric, value, step in zip(
                 rows["split"], rows["metric"], rows["value"].tolist(), rows["step"].tolist(),
@@ -686,18 +691,3 @@ def _is_int(value: Any) -> bool:
 def _json_type(value: Any) -> str:
     names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
     return names.get(type(value), "number")
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
-
-
-def _listed(items: Any) -> str:
-    items = list(items)
-    shown = ", ".join(str(item) for item in items[:_MAX_LISTED])
-    return shown + (", ..." if len(items) > _MAX_LISTED else "")
-
-
-def _step_range(steps: list[int]) -> str:
-    low, high = min(steps), max(steps)
-    return f"step {low}" if low == high else f"steps {low}-{high}"
