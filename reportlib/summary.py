@@ -22,7 +22,7 @@ shape (schema version 2) is::
          "last": float | null, "last_step": int | null, "last_epoch": float | null,
          "best": float | null, "best_step": int | null, "best_epoch": float | null,
          "relative_change": float | null,     # (last - first) / |first|
-         "trend": "decreasing" | "increasing" | "flat" | "too_few_points",
+         "trend": "decreasing" | "increasing" | "flat" | "swinging" | "too_few_points",
          "higher_is_better": bool | null, "ends_non_finite": bool, "noise": float | null}
       ],
       "best_checkpoint": {"step": int, "epoch": float | null,
