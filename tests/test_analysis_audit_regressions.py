@@ -52,6 +52,12 @@ def test_a_run_that_reached_max_steps_is_not_a_cut_short_epoch_plan():
     result = reportlib.analyze(DATA / "hf" / name)
     (few,) = [f for f in result.analysis.findings if f.kind.value == "few_epochs"]
     assert "Training ran 0.16 epochs" in few.message and "planned" not in few.message
+    # The fact is read once, in ingest, so the run-facts table says the same.
+    assert "epochs_planned" not in result.run.meta
+    from reportlib.present.tables import run_facts_table
+
+    facts = dict(run_facts_table(result.run, result.analysis).to_numpy().tolist())
+    assert facts["Epochs"].startswith("0.16 (from ") and "planned" not in facts["Epochs"]
 
 
 def test_a_fast_rising_start_is_not_a_spike():

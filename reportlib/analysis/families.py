@@ -219,15 +219,8 @@ def caveats_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
     out += detect_few_evaluations(ctx.n_evaluations)
     out += detect_small_dataset(ctx.run.meta, epochs=ctx.epochs)
     shown = any(f.kind in (FindingKind.PLATEAU, FindingKind.OVERFITTING) for f in found)
-    meta = ctx.run.meta
-    steps_run, steps_planned = int_or_none(meta.get("steps_run")), int_or_none(
-        meta.get("steps_planned"))
-    # A run that reached its step budget (max_steps) finished its plan: the epoch count
-    # a Trainer then records is derived from those steps, not a plan cut short.
-    finished_steps = steps_run is not None and steps_planned is not None \
-        and steps_run >= steps_planned
     out += detect_few_epochs(ctx.epochs, source=ctx.epochs_source, shown=shown,
-                             planned=None if finished_steps else meta.get("epochs_planned"))
+                             planned=ctx.run.meta.get("epochs_planned"))
     out += [Finding(FindingKind.INGEST_WARNING, Severity.WARNING,
                     say("ingest_warning", text=str(text).strip(),
                         end="" if str(text).strip().endswith((".", "?", "!")) else "."),

@@ -193,10 +193,14 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
     multiply it and are not in the state).
     """
     set_fact(meta, "epochs_run", positive_number(meta.get("epoch")), f"{file_name}: epoch")
-    set_fact(meta, "epochs_planned", positive_number(meta.get("num_train_epochs")),
-             f"{file_name}: num_train_epochs")
-    set_fact(meta, "steps_run", _count(meta.get("global_step")), f"{file_name}: global_step")
-    set_fact(meta, "steps_planned", _count(meta.get("max_steps")), f"{file_name}: max_steps")
+    steps_run, steps_planned = _count(meta.get("global_step")), _count(meta.get("max_steps"))
+    set_fact(meta, "steps_run", steps_run, f"{file_name}: global_step")
+    set_fact(meta, "steps_planned", steps_planned, f"{file_name}: max_steps")
+    # A run that reached max_steps finished its plan; the num_train_epochs a Trainer then
+    # records is derived from those steps (rounded up), not an epoch plan cut short.
+    if steps_run is None or steps_planned is None or steps_run < steps_planned:
+        set_fact(meta, "epochs_planned", positive_number(meta.get("num_train_epochs")),
+                 f"{file_name}: num_train_epochs")
     summary = meta.get("train_summary")
     summary = summary if isinstance(summary, Mapping) else {}
     epochs = positive_number(meta.get("num_train_epochs"))
