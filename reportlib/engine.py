@@ -174,6 +174,7 @@ class WarmKernel:
     extra_arguments: tuple[str, ...]
     km: Any = None
     control: Any = None  # a blocking client for the reset between notebooks
+    client: Any = None  # the notebooks' client (nbclient's), connected once and kept
     notebooks: int = 0
     sockets: str | None = None  # the folder of its Unix sockets
 
@@ -242,6 +243,29 @@ class WarmKernel:
         if content.get("status") != "ok":
             raise KernelReplaced(f"{content.get('ename')}: {content.get('evalue')}")
 
+    def notebook_client(self, startup_timeout: float) -> Any:
+        """The kernel client notebooks are executed through, connected on first use and kept.
+
+        nbclient would connect a new client for every notebook, and a new client
+        waits for the kernel (a ``kernel_info`` round trip, then 0.2 s of silence
+        on IOPub) before its first cell; kept, that wait is paid once per kernel.
+        Messages left on its channels by the reset or an earlier notebook are
+        skipped: nbclient reads only the replies and outputs of its own requests.
+        """
+        from jupyter_core.utils import run_sync
+
+        if self.client is None:
+            client = self.km.client()
+            client.start_channels()
+            try:
+                run_sync(client.wait_for_ready)(timeout=startup_timeout)
+            except BaseException:
+                client.stop_channels()
+                raise
+            client.allow_stdin = False
+            self.client = client
+        return self.client
+
     def pid(self) -> int | None:
         """The kernel's process id, when it is a local process."""
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
@@ -262,9 +286,11 @@ class WarmKernel:
         """Stop the kernel (killed if it does not stop in :data:`SHUTDOWN_TIMEOUT`) and reap it."""
         from jupyter_core.utils import run_sync
 
-        if self.control is not None:
-            self.control.stop_channels()
-            self.control = None
+        for name in ("control", "client"):
+            channels = getattr(self, name)
+            if channels is not None:
+                channels.stop_channels()
+                setattr(self, name, None)
         if self.km is not None:
             km, self.km = self.km, None
             km.shutdown_wait_time = SHUTDOWN_TIMEOUT
@@ -392,6 +418,9 @@ def _make_engine_class() -> type:
                     stdout_file=stdout_file, stderr_file=stderr_file,
                     extra_arguments=list(extra_arguments), **kwargs)
                 try:
+                    # The kernel's own client: nbclient then neither connects a new
+                    # one nor stops it afterwards (it does not own the kernel).
+                    client.kc = kernel.notebook_client(start_timeout)
                     client.execute()
                 except Exception as exc:  # died, hung past the timeout, or never answered
                     discard(kernel)
@@ -401,9 +430,7 @@ def _make_engine_class() -> type:
                     nb_man.notebook_start()
                     continue
                 finally:
-                    if client.kc is not None:
-                        client.kc.stop_channels()
-                        client.kc = None
+                    client.kc = None  # still the kernel's, or stopped by discard()
                 kernel.notebooks += 1
                 failed = bool(nb_man.nb.metadata.get("papermill", {}).get("exception"))
                 if failed and reused and attempt == 1:
