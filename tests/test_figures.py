@@ -82,6 +82,42 @@ def test_epochs_are_marked_on_a_top_axis(example_run):
         assert (epochs[epochs.index < step] < epoch - 1e-6).all()
 
 
+def test_epoch_numbers_are_drawn_above_each_panel(example_run):
+    run = load_run(example_run)
+    analysis = analyze_run(run)
+    marks = figures.epoch_boundaries(run)
+    fig = figures.plot_learning_curves(run, analysis)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        labels = [t for t in ax.texts if t.get_position()[1] == 1.0]
+        assert [t.get_text() for t in labels] == ["epoch 1", *(str(e) for e in range(2, 11))]
+        assert [t.get_position()[0] for t in labels] == [s for s, _ in marks]
+        # Above the panel and below its title, and inside the panel's x-range.
+        top = ax.get_window_extent().y1
+        title = ax.title.get_window_extent()
+        for label in labels:
+            box = label.get_window_extent()
+            assert top <= box.y0 and box.y1 <= title.y0
+        low, high = ax.get_xlim()
+        assert low <= marks[0][0] and marks[-1][0] <= high
+        lines = [ln for ln in ax.get_lines() if ln.get_label() == "_epochs"]
+        assert len(lines) == 1
+        assert list(lines[0].get_xdata()[::3]) == [s for s, _ in marks]
+
+
+def test_long_epoch_numbers_get_fewer_labels():
+    rows = [{"step": s, "epoch": s / 10, "split": "train", "metric": "loss",
+             "value": 2.0 / s, "wall_time": math.nan, "source_key": "loss"}
+            for s in range(1, 20001, 10)]
+    run = _run(rows)
+    fig = figures.plot_learning_curves(run, analyze_run(run))
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_position()[1] == 1.0]
+    assert 2 <= len(labels) <= 9  # 4-digit epochs: at most 12 * 3 // 4
+    assert labels[0].startswith("epoch ")
+    numbers = [int(label.split()[-1]) for label in labels]
+    assert len(set(np.diff(numbers))) == 1 and numbers[-1] > 1500  # evenly spaced, to the end
+
+
 def _run(rows, name="synthetic"):
     """A run built from generated rows (test data, not a real log)."""
     return Run(name=name, path=__import__("pathlib").Path("."), format="generated",

@@ -44,7 +44,7 @@ SMOOTH_MIN_POINTS = 20
 MAX_PLOT_POINTS = 4000
 #: Opacity of the raw curve drawn behind its smoothed version.
 RAW_ALPHA = 0.3
-#: At most this many epoch labels on the top axis (more would overlap).
+#: At most this many epoch numbers above a panel (more would overlap).
 MAX_EPOCH_LABELS = 12
 #: Seed of the horizontal jitter of the per-sample dots: any fixed value makes the
 #: figure reproducible (a report rebuilt from the same run is the same file).
@@ -79,7 +79,7 @@ MAX_BOXES = 12
 #: Figure size in inches for the three panels in a row.
 FIGSIZE = (12.0, 4.0)
 #: Margins of the three panels (fractions of the figure), room for the tick labels,
-#: the epoch axis on top and the titles.
+#: the epoch numbers on top and the titles.
 PANEL_MARGINS = {"left": 0.06, "right": 0.99, "bottom": 0.12, "top": 0.83, "wspace": 0.28}
 
 
@@ -161,10 +161,10 @@ def plot_learning_curves(run: Any, analysis: Any, *, smoothing: float = DEFAULT_
         if not substitute:
             _mark_best(ax, analysis, key, frame)
         fit_bulk(ax, frame["value"].to_numpy(dtype=float), frame["step"].to_numpy(), color=color)
-        ax.set_title(title)
+        # Above the panel: its epoch numbers (when the log has epochs), then the title.
+        ax.set_title(title, pad=EPOCH_TITLE_PAD if _mark_epochs(ax, run) else None)
         ax.set_xlabel("step")
         ax.set_ylabel(ylabel)
-        _mark_epochs(ax, run)
         if best is not None and best.step is not None:
             ax.axvline(best.step, color=BEST_COLOR, lw=0.8, ls=":", zorder=1,
                        label=f"best checkpoint (step {best.step})")
@@ -461,26 +461,49 @@ def epoch_boundaries(run: Any) -> list[tuple[int, float]]:
     if known.empty:
         return []
     known = known.drop_duplicates("step").sort_values("step")
-    marks = []
-    for epoch in range(1, int(math.floor(known["epoch"].max() + 1e-9)) + 1):
-        reached = known[known["epoch"] >= epoch - 1e-6]
-        if not reached.empty:
-            marks.append((int(reached["step"].iloc[0]), float(epoch)))
-    return marks
+    steps = known["step"].to_numpy()
+    # The first step whose epoch reaches a whole number is the first where the running
+    # maximum of the epochs does.
+    reached = np.maximum.accumulate(known["epoch"].to_numpy(dtype=float))
+    last = int(math.floor(reached[-1] + 1e-9))
+    firsts = np.searchsorted(reached, np.arange(1, last + 1) - 1e-6, side="left")
+    return [(int(steps[i]), float(epoch)) for epoch, i in enumerate(firsts, start=1)]
 
 
-def _mark_epochs(ax: Axes, run: Any) -> None:
+#: Points between the top of a panel and its title when the epochs are labelled there
+#: (matplotlib's own title pad is 6): room for one line of x-small labels.
+EPOCH_TITLE_PAD = 15.0
+
+
+def _mark_epochs(ax: Axes, run: Any) -> bool:
+    """Grey lines at the epoch boundaries, and their numbers above the panel; False: no epochs.
+
+    One line artist for all the boundaries (with NaN breaks between them, as
+    :meth:`~matplotlib.axes.Axes.axvline` draws one) and plain text labels: a
+    secondary axis and an ``axvline`` per epoch cost about 0.1 s per panel to
+    make and draw, more than the curves.
+    """
+    from matplotlib.lines import Line2D
+
     marks = epoch_boundaries(run)
     if not marks:
-        return
-    for step, _ in marks:
-        ax.axvline(step, color="0.85", lw=0.6, zorder=0)
-    every = max(1, math.ceil(len(marks) / MAX_EPOCH_LABELS))
+        return False
+    xs = [x for step, _ in marks for x in (step, step, np.nan)]
+    ys = [y for _ in marks for y in (0.0, 1.0, np.nan)]
+    # x in data, y in axes units: like axvline, the line widens the x-range to every
+    # boundary and leaves the y-range alone.
+    ax.add_line(Line2D(xs, ys, color="0.85", lw=0.6, zorder=0,
+                       transform=ax.get_xaxis_transform(), label="_epochs"))
+    # Up to MAX_EPOCH_LABELS numbers of up to 3 digits fit side by side; longer ones get fewer.
+    digits = len(f"{marks[-1][1]:g}")
+    most = max(2, MAX_EPOCH_LABELS * 3 // max(3, digits))
+    every = max(1, math.ceil(len(marks) / most))
     shown = marks[every - 1 :: every]
-    top = ax.secondary_xaxis("top")
-    top.set_xticks([s for s, _ in shown], labels=[f"{e:g}" for _, e in shown])
-    top.tick_params(labelsize="x-small", length=2)
-    top.set_xlabel("epoch", fontsize="x-small")
+    for i, (step, epoch) in enumerate(shown):
+        ax.text(step, 1.0, f"epoch {epoch:g}" if i == 0 else f"{epoch:g}",
+                transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                fontsize="x-small", color="0.3", clip_on=False)
+    return True
 
 
 __all__ = [
