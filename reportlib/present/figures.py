@@ -172,6 +172,24 @@ def plot_learning_curves(run: Any, analysis: Any, *, smoothing: float = DEFAULT_
     return fig
 
 
+def show(fig: Figure) -> None:
+    """Display ``fig`` in the notebook once, and close it.
+
+    Left open at the end of a cell, a figure is drawn twice by Jupyter's inline
+    backend: matplotlib redraws every changed figure after each cell in
+    interactive mode, then the backend draws it again to send it as a PNG
+    (together about 0.2 s of CPU of a small report's 0.5 s). Displayed and
+    closed in the cell, it is drawn once, into the same PNG output.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    try:
+        display(fig)
+    finally:
+        plt.close(fig)
+
+
 def substitute_curves(run: Any, analysis: Any) -> dict[str, tuple[str, str]]:
     """For each panel whose curve the log lacks, another curve of the run to draw instead.
 
@@ -508,6 +526,6 @@ def _mark_epochs(ax: Axes, run: Any) -> bool:
 
 __all__ = [
     "PANELS", "downsample_indices", "epoch_boundaries", "fit_bulk", "plot_chrf_intervals",
-    "plot_curve", "plot_learning_curves", "plot_sample_distributions", "substitute_curves",
-    "thin_steps",
+    "plot_curve", "plot_learning_curves", "plot_sample_distributions", "show",
+    "substitute_curves", "thin_steps",
 ]
