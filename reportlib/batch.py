@@ -345,8 +345,12 @@ def build_batch(
             outcome[number] = item
             notify(item)
 
-    bar = tqdm(total=len(todo), unit="run", file=sys.stderr, desc="building",
-               disable=(None if progress is None else not progress), leave=False)
+    bars: list[Any] = []
+
+    def start_progress() -> None:
+        """Show the progress bar: once the workers exist (its thread would stop their forks)."""
+        bars.append(tqdm(total=len(todo), unit="run", file=sys.stderr, desc="building",
+                         disable=(None if progress is None else not progress), leave=False))
 
     def finished(number: int, item: BatchItem) -> None:
         item = replace(item, name=item.name or planned[number].name,
@@ -354,7 +358,8 @@ def build_batch(
         outcome[number] = item
         with tqdm.external_write_mode(file=sys.stderr):
             notify(item)
-        bar.update(1)
+        for bar in bars:
+            bar.update(1)
 
     workers = min(jobs, len(todo))
     engine = None
@@ -366,11 +371,13 @@ def build_batch(
     peak = 0
     try:
         if workers <= 1:
+            start_progress()
             peak = _build_here(todo, job, finished)
         else:
-            peak = _run_workers(todo, workers, job, finished)
+            peak = _run_workers(todo, workers, job, finished, started=start_progress)
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
     failed_paths = [item for item in others if item.status == "failed"]
     items = failed_paths + [outcome[n] for n in range(len(runs))] + [
@@ -456,8 +463,12 @@ def _start_warm_kernel() -> None:
 
 
 def _run_workers(todo: list[tuple[int, RunSource]], workers: int, job: tuple[Any, ...],
-                 finished: Callable[[int, BatchItem], None]) -> int:
-    """Build ``todo`` in ``workers`` worker processes; returns the largest worker's peak memory."""
+                 finished: Callable[[int, BatchItem], None],
+                 started: Callable[[], None] | None = None) -> int:
+    """Build ``todo`` in ``workers`` worker processes; returns the largest worker's peak memory.
+
+    ``started`` is called once the workers exist (see :func:`reportlib.workers.run_in_workers`).
+    """
     from reportlib.workers import run_in_workers
 
     # Biggest runs first: the last build to start is then a short one, so no
@@ -471,7 +482,7 @@ def _run_workers(todo: list[tuple[int, RunSource]], workers: int, job: tuple[Any
 
     return run_in_workers(
         [(number, "reportlib.batch:_build_one", (source, *job)) for number, source in ordered],
-        workers, on_result=finished, on_death=died,
+        workers, on_result=finished, on_death=died, started=started,
         setup="" if job[-1] is None else "reportlib.batch:_start_warm_kernel")
 
 

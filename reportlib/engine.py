@@ -356,6 +356,11 @@ def kernel_peak_rss() -> int:
     return max([_PEAK_RSS, *(kernel.peak_rss() for kernel in _KERNELS.values())])
 
 
+def has_kernels() -> bool:
+    """Whether this process runs a warm kernel."""
+    return bool(_KERNELS)
+
+
 def shutdown_kernels() -> None:
     """Stop every warm kernel of this process (also done when the process exits)."""
     for kernel in list(_KERNELS.values()):
@@ -494,6 +499,7 @@ __all__ = [
     "WarmEngine",  # noqa: F822 (made on first use by __getattr__)
     "WarmKernel",
     "discard",
+    "has_kernels",
     "kernel_peak_rss",
     "kernel_pid",
     "prestart",

@@ -12,11 +12,18 @@ running; the next job gets a new worker. Every worker is waited for before
 :func:`run_in_workers` returns, also when it is interrupted.
 
 Each worker keeps what it loaded between jobs (modules, an exporter, a warm
-kernel): that is the point of keeping it.
+kernel): that is the point of keeping it. On Linux, from a process that runs
+one thread and no kernel, the first workers are *forked* rather than started
+afresh, so they begin with what this process already imported (reportlib,
+pandas: about half a second of CPU each) instead of importing it again; a
+worker started later (to replace one that died, when threads are running) is
+a fresh ``python`` process. Either way it closes the pipes of the other
+workers, so each sees the end of its input when its own pipe is closed.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import pickle
@@ -25,6 +32,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,13 +42,29 @@ from typing import Any
 EXIT_TIMEOUT = 20
 #: Code a worker starts with: the parent's import path, then the job loop.
 _BOOTSTRAP = ("import sys; sys.path[:] = sys.argv[2:]; "
-              "from reportlib.workers import serve; serve(sys.argv[1])")
+              "from reportlib.workers import main; main(sys.argv[1])")
+#: This process's ends of the live workers' pipes: a forked worker closes them, or
+#: a worker started before it would never see the end of its input.
+_PARENT_PIPES: set[int] = set()
 
 
 def _resolve(ref: str) -> Callable[..., Any]:
     """The function named ``"package.module:function"``."""
     module, _, name = ref.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def main(setup: str) -> None:
+    """A worker process: :func:`serve`, then exit (its kernels stopped) with its status."""
+    code = 0
+    try:
+        serve(setup)
+    except SystemExit as exc:  # SIGTERM from the parent
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 (a worker must end through _exit_now, whatever happened)
+        traceback.print_exc()
+        code = 1
+    _exit_now(code)
 
 
 def serve(setup: str) -> None:
@@ -50,12 +75,12 @@ def serve(setup: str) -> None:
     itself plus its warm kernels) as a last reply.
     """
     replies = os.fdopen(os.dup(1), "wb")
+    requests = os.fdopen(os.dup(0), "rb")
     os.dup2(2, 1)  # a stray print goes to stderr, never into the replies
-    # SIGTERM from the parent: exit through the normal path, so atexit stops the kernel.
+    # SIGTERM from the parent: end through main, which stops the kernel.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if setup:
         _resolve(setup)()
-    requests = sys.stdin.buffer
     while True:
         try:
             ref, args = pickle.load(requests)
@@ -65,10 +90,9 @@ def serve(setup: str) -> None:
         replies.flush()
     pickle.dump(peak_memory(), replies)
     replies.flush()
-    _exit_now()
 
 
-def _exit_now() -> None:
+def _exit_now(code: int = 0) -> None:
     """End the worker: stop its kernels and exit, without tearing the interpreter down.
 
     The interpreter's own exit (collecting every object of pandas, matplotlib,
@@ -84,7 +108,7 @@ def _exit_now() -> None:
             stream.flush()
         except (OSError, ValueError):  # closed: nothing to flush
             pass
-    os._exit(0)
+    os._exit(code)
 
 
 def peak_memory() -> int:
@@ -98,13 +122,95 @@ def peak_memory() -> int:
     return own + (engine.kernel_peak_rss() if engine is not None else 0)
 
 
+def may_fork() -> bool:
+    """Whether a worker may be forked from this process now (else it is started afresh).
+
+    Only on Linux, and only while this process runs one thread and no warm
+    kernel: a lock another thread holds at the fork would stay held in the
+    child, and a kernel's sockets must not be shared with it.
+    """
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    if threading.active_count() != 1:
+        return False
+    engine = sys.modules.get("reportlib.engine")
+    return engine is None or not engine.has_kernels()
+
+
+class _Forked:
+    """A worker forked from this process: the part of :class:`subprocess.Popen` _Worker uses."""
+
+    def __init__(self, setup: str) -> None:
+        requests_read, requests_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        for stream in (sys.stdout, sys.stderr):  # or the child would write them out again
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        pid = os.fork()
+        if pid == 0:  # the worker
+            try:
+                gc.freeze()  # what it inherited is never collected: no scans, no copies
+                for fd in (requests_write, replies_read, *_PARENT_PIPES):
+                    os.close(fd)
+                os.dup2(requests_read, 0)
+                os.dup2(replies_write, 1)
+                os.close(requests_read)
+                os.close(replies_write)
+                main(setup)
+            finally:
+                os._exit(1)  # main exits itself; this is for a failure before it runs
+        os.close(requests_read)
+        os.close(replies_write)
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdin = os.fdopen(requests_write, "wb")
+        self.stdout = os.fdopen(replies_read, "rb")
+
+    def poll(self) -> int | None:
+        """Its exit status (negative: the signal that killed it), None while it runs."""
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for it to exit (and reap it); raises TimeoutExpired after ``timeout`` s."""
+        if timeout is None:
+            if self.returncode is None:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def terminate(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
 class _Worker:
     """One worker subprocess and its pipes."""
 
-    def __init__(self, setup: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOTSTRAP, setup, *sys.path],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    def __init__(self, setup: str, *, fork: bool = False) -> None:
+        if fork:
+            self.proc: Any = _Forked(setup)
+        else:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _BOOTSTRAP, setup, *sys.path],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.pipes = (self.proc.stdin.fileno(), self.proc.stdout.fileno())
+        _PARENT_PIPES.update(self.pipes)
 
     def call(self, ref: str, args: tuple[Any, ...]) -> Any:
         """Run one job; raises EOFError or OSError when the worker died."""
@@ -131,6 +237,7 @@ class _Worker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.proc.wait()
+        _PARENT_PIPES.difference_update(self.pipes)
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe is not None and not pipe.closed:
                 pipe.close()
@@ -144,7 +251,8 @@ class _Worker:
 
 def run_in_workers(jobs: Sequence[tuple[Any, str, tuple[Any, ...]]], workers: int, *,
                    on_result: Callable[[Any, Any], None],
-                   on_death: Callable[[Any, str], Any], setup: str = "") -> int:
+                   on_death: Callable[[Any, str], Any], setup: str = "",
+                   fork: bool = True, started: Callable[[], None] | None = None) -> int:
     """Run ``jobs`` in ``workers`` subprocesses, in order; call ``on_result`` in this thread.
 
     Parameters
@@ -161,6 +269,12 @@ def run_in_workers(jobs: Sequence[tuple[Any, str, tuple[Any, ...]]], workers: in
         returns the result to report for that job.
     setup:
         ``"module:function"`` each worker calls once when it starts (or "").
+    fork:
+        Fork the first workers from this process when :func:`may_fork` allows
+        it (see the module doc); False: start every worker afresh.
+    started:
+        Called once the first workers exist, before any job runs: the place to
+        start threads of one's own (a progress bar's), which would stop the forks.
 
     Returns
     -------
@@ -175,8 +289,7 @@ def run_in_workers(jobs: Sequence[tuple[Any, str, tuple[Any, ...]]], workers: in
     peaks: list[int] = []
     lock = threading.Lock()
 
-    def drive() -> None:
-        worker = None
+    def drive(worker: _Worker | None) -> None:
         try:
             while not stopping.is_set():
                 try:
@@ -205,11 +318,22 @@ def run_in_workers(jobs: Sequence[tuple[Any, str, tuple[Any, ...]]], workers: in
                 with lock:
                     peaks.append(peak)
 
-    threads = [threading.Thread(target=drive, daemon=True, name=f"reportlib-worker-{n}")
-               for n in range(workers)]
-    for thread in threads:
-        thread.start()
+    first: list[_Worker | None] = [None] * workers
+    threads: list[threading.Thread] = []
     try:
+        if fork and may_fork():
+            for n in range(min(workers, len(jobs))):
+                try:
+                    first[n] = _Worker(setup, fork=True)
+                except OSError:  # no fork now (EAGAIN, ENOMEM): the threads start workers afresh
+                    break
+                live.append(first[n])
+        if started is not None:
+            started()
+        threads = [threading.Thread(target=drive, args=(first[n],), daemon=True,
+                                    name=f"reportlib-worker-{n}") for n in range(workers)]
+        for thread in threads:
+            thread.start()
         for _ in range(len(jobs)):
             key, result = done.get()
             on_result(key, result)
@@ -225,4 +349,4 @@ def run_in_workers(jobs: Sequence[tuple[Any, str, tuple[Any, ...]]], workers: in
     return max(peaks, default=0)
 
 
-__all__ = ["EXIT_TIMEOUT", "peak_memory", "run_in_workers", "serve"]
+__all__ = ["EXIT_TIMEOUT", "main", "may_fork", "peak_memory", "run_in_workers", "serve"]

@@ -6,6 +6,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from reportlib.cli import main
 from reportlib.errors import DependencyMissingError, ParameterError
 from reportlib.ingest import load_run
 from reportlib.pipeline import analyze
-from tests.conftest import EXAMPLE_DIR, EXAMPLE_NAME, OVERFIT_DIR, snapshot
+from tests.conftest import EXAMPLE_DIR, EXAMPLE_NAME, OVERFIT_DIR, ROOT, snapshot
 
 #: A time well before the test (inputs) and the one outputs get, in ns.
 PAST_NS = 1_600_000_000 * 10**9
@@ -420,6 +422,56 @@ def test_a_dead_worker_fails_only_its_job_and_every_worker_is_reaped(jobs, worke
     assert os.getpid() not in pids  # they ran in other processes
     assert peak > 0
     assert _new_children(before) == []
+
+
+FORKING_PARENT = """
+import json, os, sys
+from reportlib.workers import may_fork, run_in_workers
+
+print("said once")  # buffered (stdout is a pipe) when the workers are forked
+assert may_fork(), "a fresh process with one thread may fork"
+jobs = [(n, "builtins:eval", ("__import__('sys').argv[0]",)) for n in range(4)]
+jobs += [("dead", "os:_exit", (5,)), ("after", "builtins:eval", ("__import__('sys').argv[0]",))]
+results = {}
+peak = run_in_workers(jobs, 2, on_result=results.__setitem__,
+                      on_death=lambda key, why: "died: " + why, started=lambda: print("started"))
+try:
+    left = os.waitpid(-1, os.WNOHANG)
+except ChildProcessError:
+    left = None
+print(json.dumps({"results": {str(k): v for k, v in results.items()}, "left": left,
+                  "peak": peak, "argv0": sys.argv[0]}))
+"""
+
+
+@linux_only
+def test_first_workers_are_forked_and_a_replacement_is_started_afresh(tmp_path):
+    script = tmp_path / "parent.py"
+    script.write_text(FORKING_PARENT, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:2] == ["said once", "started"]  # nothing a child wrote out again
+    report = json.loads(lines[-1])
+    assert len(lines) == 3
+    results = report["results"]
+    # The first workers are forks of the parent (its argv); the one that replaces the
+    # dead worker starts afresh (python -c), since the parent runs threads by then.
+    assert {results[str(n)] for n in range(4)} == {report["argv0"]}
+    assert results["dead"] == "died: exit status 5"
+    assert results["after"] in (report["argv0"], "-c")
+    assert report["left"] is None  # every worker reaped
+    assert report["peak"] > 0
+
+
+def test_workers_are_started_afresh_when_told_not_to_fork():
+    from reportlib.workers import run_in_workers
+
+    results = {}
+    run_in_workers([(n, "builtins:eval", ("__import__('sys').argv[0]",)) for n in range(3)], 2,
+                   on_result=results.__setitem__, on_death=lambda key, why: why, fork=False)
+    assert set(results.values()) == {"-c"}
 
 
 @pytest.mark.slow
