@@ -1,10 +1,15 @@
 """The learning-curve figure: training loss, validation loss, validation chrF.
 
 Drawing only: every number drawn comes from the run's scalars or from the
-analysis (smoothing, best checkpoint, spikes, non-finite values). Functions
-take ``ax=None``/``axes=None``, return what they drew on and never call
-``show()`` or ``savefig()`` (seaborn's habit), so tests can read the plotted
-data back from the artists.
+analysis (smoothing, best checkpoint, spikes, non-finite values). The plotting
+functions take ``ax=None``/``axes=None``, return what they drew on and never
+call ``show()`` or ``savefig()`` (seaborn's habit), so tests can read the
+plotted data back from the artists; the notebooks then hand each figure to
+:func:`show`, which displays it once and closes it.
+
+(Over 500 lines: the panels' parts, the curves, their y-range, the epochs,
+the chrF intervals and the per-sample box plot, share the figure's constants
+and helpers; split apart, they would import each other's.)
 """
 
 from __future__ import annotations
