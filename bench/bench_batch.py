@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -79,6 +80,46 @@ def snapshot_source(folder: Path) -> dict[str, str]:
     env["PYTHONPATH"] = str(folder) + os.pathsep + env.get("PYTHONPATH", "")
     env["REPORTLIB_CACHE_DIR"] = str(folder / "score-cache")
     return env
+
+
+def comparable(path: Path) -> object:
+    """A report file without what differs between any two builds of the same run.
+
+    That is: papermill's times, the random id of the injected parameters cell,
+    and the path of the analysis handed to the notebook (in a temporary folder).
+    The tests compare warm and cold builds with it too.
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        return re.sub(r'id="cell-id=[0-9a-f-]+"', 'id="cell-id"', text)
+    if path.suffix != ".ipynb":
+        return text
+    notebook = json.loads(text)
+    notebook["metadata"].pop("papermill")
+    for cell in notebook["cells"]:
+        cell.pop("id", None)
+        if "injected-parameters" in cell["metadata"].get("tags", []):
+            cell["source"] = re.sub(r'result_file = "[^"\n]*"', "result_file = ...",
+                                    "".join(cell["source"]))
+        cell["metadata"].pop("papermill", None)
+        cell["metadata"].pop("execution", None)
+    return notebook
+
+
+def differing_reports(cold: Path, warm: Path) -> tuple[int, list[str]]:
+    """How many reports of ``cold`` were compared with ``warm``'s, and ``report/file`` of
+    each file that differs (or is missing from ``warm``)."""
+    from reportlib.batch import REPORT_FILES
+
+    reports = sorted(folder.name for folder in cold.iterdir()
+                     if (folder / "summary.json").is_file())
+    differ = []
+    for report in reports:
+        for name in REPORT_FILES:
+            other = warm / report / name
+            if not other.is_file() or comparable(cold / report / name) != comparable(other):
+                differ.append(f"{report}/{name}")
+    return len(reports), differ
 
 
 def load() -> str:
@@ -152,6 +193,14 @@ def main() -> None:
             print(f"100 runs unchanged, -j 2: {again['seconds']:.2f} s (target < 2 s)")
             print(f"peak memory of one worker (process + kernel) after 100 reports at -j 2: "
                   f"{peak / 2**20:.0f} MiB (target < 400 MB)")
+        if not args.quick:
+            # The warm 100-run batch against cold builds of the same runs: its first 20
+            # (or all 100 with --full), each built by a kernel that ran many reports.
+            cold_out = tmp_path / ("out-100-cold-j2" if args.full else "out-20-cold-j2")
+            compared, differ = differing_reports(cold_out, tmp_path / "out-100-warm-j2")
+            same = compared - len({d.split("/")[0] for d in differ})
+            print(f"reports of the warm 100-run batch identical to cold builds (all four files):"
+                  f" {same} of {compared}" + (f"; DIFFERENT: {differ[:5]}" if differ else ""))
         w2, w1, c2 = rate[20, "warm", 2], rate[20, "warm", 1], rate[20, "cold", 2]
         print(f"20 runs warm -j 2: {w2:.2f} reports/s (target >= 2)")
         print(f"warm / cold at -j 2: {w2 / c2:.2f}x (target >= 3x); "

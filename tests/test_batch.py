@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bench.bench_batch import comparable  # the bench checks its batches the same way
 from reportlib import __version__, batch
 from reportlib.build import report_parameters, write_summary
 from reportlib.cli import main
@@ -493,32 +493,9 @@ def test_warm_batch_reports_equal_cold_ones_and_nothing_is_left_running(
     for item in warm.items:
         assert cold_dirs[item.path].name == item.report_dir.name
         for name in batch.REPORT_FILES:
-            a = _comparable(item.report_dir / name)
-            b = _comparable(cold_dirs[item.path] / name)
+            a = comparable(item.report_dir / name)
+            b = comparable(cold_dirs[item.path] / name)
             assert a == b, (item.path.name, name)
-
-
-def _comparable(path: Path):
-    """A report file without what differs between any two builds.
-
-    That is: papermill's times, the random id of the injected parameters cell,
-    and the path of the analysis handed to the notebook (in a temporary folder).
-    """
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".html":
-        return re.sub(r'id="cell-id=[0-9a-f-]+"', 'id="cell-id"', text)
-    if path.suffix != ".ipynb":
-        return text
-    notebook = json.loads(text)
-    notebook["metadata"].pop("papermill")
-    for cell in notebook["cells"]:
-        cell.pop("id", None)
-        if "injected-parameters" in cell["metadata"].get("tags", []):
-            cell["source"] = re.sub(r'result_file = "[^"\n]*"', "result_file = ...",
-                                    "".join(cell["source"]))
-        cell["metadata"].pop("papermill", None)
-        cell["metadata"].pop("execution", None)
-    return notebook
 
 
 @linux_only
