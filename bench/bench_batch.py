@@ -10,10 +10,12 @@ process (``build_batch`` called from ``python -c``) and a fresh output folder:
 2. 100 runs, warm, -j 2, with the peak memory of the largest worker (its
    process plus its kernel) after its share of the 100 reports;
 3. the same 100 runs again into the output of (2): nothing changed, every
-   report is up to date.
+   report is up to date;
+4. the reports of (2) against cold builds of the same runs, all four files
+   of each (as the tests compare them): the 20 runs of (1) built cold -j 2.
 
 ``--full`` adds 100 runs warm -j 1 and cold -j 1 / -j 2 (about 10 minutes of
-CPU on 2 cores).
+CPU on 2 cores), the ratios at 100 runs, and compares all 100 reports in (4).
 
 Targets (issue 14): 20 runs warm -j 2 >= 2 reports/s and >= 3x cold -j 2;
 warm -j 2 >= 1.8x warm -j 1; (3) < 2 s; peak memory per worker < 400 MB.
@@ -207,6 +209,10 @@ def main() -> None:
               f"at -j 1: {w1 / rate[20, 'cold', 1]:.2f}x")
         print(f"-j 2 / -j 1 warm: {w2 / w1:.2f}x (target >= 1.8x); "
               f"cold: {c2 / rate[20, 'cold', 1]:.2f}x")
+        if args.full:
+            w100 = rate[100, "warm", 2]
+            print(f"100 runs: -j 2 / -j 1 warm: {w100 / rate[100, 'warm', 1]:.2f}x; "
+                  f"warm / cold at -j 2: {w100 / rate[100, 'cold', 2]:.2f}x")
         print(f"load average after: {load()}")
 
 
