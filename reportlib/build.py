@@ -13,6 +13,7 @@ notebook fails, its executed copy is kept as ``report.failed.ipynb`` and the
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import json
 import logging
@@ -206,6 +207,13 @@ def build_report(
             print_pdf(html, staging / "report.pdf", chromium=chromium)
         for made in sorted(staging.iterdir()):
             os.replace(made, target / made.name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        # A first build that failed or was interrupted (Ctrl-C) leaves no empty folder;
+        # an earlier report or a kept failed notebook stays.
+        with contextlib.suppress(OSError):
+            target.rmdir()
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if chromium is None:

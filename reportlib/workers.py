@@ -77,8 +77,11 @@ def serve(setup: str) -> None:
     replies = os.fdopen(os.dup(1), "wb")
     requests = os.fdopen(os.dup(0), "rb")
     os.dup2(2, 1)  # a stray print goes to stderr, never into the replies
-    # SIGTERM from the parent: end through main, which stops the kernel.
+    # SIGTERM from the parent: end through main, which stops the kernel. Ctrl-C reaches
+    # the whole process group; the parent answers it (with SIGTERM), so one signal ends a
+    # build here, and its clean-up is not cut short by a second.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if setup:
         _resolve(setup)()
     while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -463,6 +464,37 @@ def test_first_workers_are_forked_and_a_replacement_is_started_afresh(tmp_path):
     assert results["after"] in (report["argv0"], "-c")
     assert report["left"] is None  # every worker reaped
     assert report["peak"] > 0
+
+
+@pytest.mark.slow
+@linux_only
+def test_ctrl_c_stops_a_batch_at_once_and_leaves_nothing_behind(example_run, tmp_path):
+    runs = []
+    for n in range(16):  # copies of a real run, under other names
+        runs.append(tmp_path / "runs" / f"copy-{n:02d}")
+        shutil.copytree(example_run, runs[-1])
+    out = tmp_path / "out"
+    marker = f"REPORTLIB_INTERRUPT_TEST_{os.getpid()}_{time.monotonic_ns()}"
+    # A terminal's Ctrl-C: SIGINT to the whole process group (the workers and kernels too).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reportlib", "build", *map(str, runs), "-o", str(out), "-j", "2"],
+        env={**os.environ, marker: "1", "PYTHONPATH": str(ROOT)}, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = proc.stdout.readline()  # the first report is built: the workers and kernels run
+    assert first.startswith("built "), first
+    os.killpg(proc.pid, signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    assert "Traceback" not in rest, rest
+    deadline = time.monotonic() + 10
+    while _processes_with_env(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_with_env(marker) == []
+    # Every report is whole or absent: no staging folder, no half-written file.
+    assert list(out.glob("*/.building-*")) == []
+    for folder in (f for f in out.iterdir() if f.is_dir()):
+        assert sorted(p.name for p in folder.iterdir()) == sorted(batch.REPORT_FILES), folder
 
 
 def test_workers_are_started_afresh_when_told_not_to_fork():
