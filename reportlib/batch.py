@@ -370,10 +370,10 @@ def build_batch(
     job = (out_dir, smoothing, chromium is not None, whitespace, engine)
     peak = 0
     try:
-        if workers <= 1:
+        if len(todo) <= 1:
             start_progress()
             peak = _build_here(todo, job, finished)
-        else:
+        else:  # in workers even at -j 1: a build that dies (out of memory) fails only its run
             peak = _run_workers(todo, workers, job, finished, started=start_progress)
     finally:
         for bar in bars:

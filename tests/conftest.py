@@ -52,6 +52,22 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
     return state
 
 
+def build_in_this_process(monkeypatch) -> None:
+    """Make build_batch run its builds here, one after another, not in worker processes.
+
+    For tests that replace the build itself with a stub recording its calls:
+    the stub (and what it records) lives in this process.
+    """
+    from reportlib import batch
+
+    def here(todo, workers, job, finished, started=None):
+        if started is not None:
+            started()
+        return batch._build_here(todo, job, finished)
+
+    monkeypatch.setattr(batch, "_run_workers", here)
+
+
 @pytest.fixture(scope="session")
 def example_run() -> Path:
     path = RUNS / "tiny-codegen"

@@ -21,7 +21,14 @@ from reportlib.cli import main
 from reportlib.errors import DependencyMissingError, ParameterError
 from reportlib.ingest import load_run
 from reportlib.pipeline import analyze
-from tests.conftest import EXAMPLE_DIR, EXAMPLE_NAME, OVERFIT_DIR, ROOT, snapshot
+from tests.conftest import (
+    EXAMPLE_DIR,
+    EXAMPLE_NAME,
+    OVERFIT_DIR,
+    ROOT,
+    build_in_this_process,
+    snapshot,
+)
 
 #: A time well before the test (inputs) and the one outputs get, in ns.
 PAST_NS = 1_600_000_000 * 10**9
@@ -207,6 +214,7 @@ def fake_builds(monkeypatch):
 
     monkeypatch.setattr(batch, "_build_one", fake)
     monkeypatch.setattr(batch, "_start_warm_kernel", lambda: None)  # no build, no kernel
+    build_in_this_process(monkeypatch)  # where ``calls`` is
     return calls
 
 
@@ -495,6 +503,42 @@ def test_ctrl_c_stops_a_batch_at_once_and_leaves_nothing_behind(example_run, tmp
     assert list(out.glob("*/.building-*")) == []
     for folder in (f for f in out.iterdir() if f.is_dir()):
         assert sorted(p.name for p in folder.iterdir()) == sorted(batch.REPORT_FILES), folder
+
+
+ONE_WORKER_DIES = """
+import json, os, sys
+from reportlib import batch
+
+real = batch._build_one
+
+
+def build_one(source, *job):
+    if source.path.name == "dies":
+        os._exit(9)  # as the out-of-memory killer would end the process
+    return real(source, *job)
+
+
+batch._build_one = build_one  # the forked worker has it too
+result = batch.build_batch(sys.argv[2:], sys.argv[1], jobs=1, progress=False)
+print(json.dumps({"counts": dict(result.counts),
+                  "failed": [item.message for item in result.of("failed")]}))
+"""
+
+
+@linux_only
+def test_at_j1_a_build_that_kills_its_process_fails_only_its_run(example_run, tmp_path):
+    runs = [tmp_path / "runs" / name for name in ("first", "dies", "last")]
+    for run in runs:
+        shutil.copytree(example_run, run)
+    script = tmp_path / "parent.py"
+    script.write_text(ONE_WORKER_DIES, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "out"), *map(str, runs)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    assert report["counts"]["built"] == 2 and report["counts"]["failed"] == 1
+    assert report["failed"] == [f"{runs[1]}: the build process died (exit status 9)"]
 
 
 def test_workers_are_started_afresh_when_told_not_to_fork():

@@ -29,6 +29,7 @@ from reportlib.ingest import (
     text_log,
 )
 from reportlib.ingest import discovery as discovery_module
+from tests.conftest import build_in_this_process
 
 NANOGPT_LINE = "iter {i}: loss {loss:.4f}, time 35.12ms, mfu 12.34%\n"
 RUN_IDS = ("a" * 32, "b" * 32, "c" * 32)
@@ -427,6 +428,7 @@ def _names_from_build(tree: Path, monkeypatch) -> set[str]:
         return batch.BatchItem(source.path, "built", name=source.name, seconds=0.0)
 
     monkeypatch.setattr(batch, "_build_one", fake)
+    build_in_this_process(monkeypatch)
     result = CliRunner().invoke(main, ["build", str(tree), "-o", str(tree.parent / "out"),
                                        "-j", "1"])
     assert result.exit_code == 0, result.output
