@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportlib.errors import InputError
-from reportlib.ingest.logfile import read_log_head, read_log_text
+from reportlib.ingest.logfile import first_log_file, read_log_head, read_log_text
 from reportlib.ingest.tidy import (
     LoggedBuilder,
     key_to_wall_time,
@@ -63,11 +63,7 @@ _NAMES = {"ppl": "perplexity", "gnorm": "grad_norm", "lr": "learning_rate"}
 
 def find_log_file(folder: Path) -> Path | None:
     """The first of :data:`FILE_NAMES` in ``folder`` that is a fairseq log."""
-    for name in FILE_NAMES:
-        candidate = folder / name
-        if candidate.is_file() and _is_fairseq_log(candidate):
-            return candidate
-    return None
+    return first_log_file(folder, FILE_NAMES, _is_fairseq_log)
 
 
 def detect(path: Path) -> bool:

@@ -36,6 +36,7 @@ import numpy as np
 from reportlib.errors import InputError
 from reportlib.ingest.logfile import (
     MAX_NESTING_DEPTH,
+    first_log_file,
     read_json_lines,
     read_log_head,
 )
@@ -80,9 +81,9 @@ _CLOCK = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
 def find_log_file(folder: Path) -> Path | None:
     """A folder's JSON-lines log: the first of :data:`FILE_NAMES`, else its only ``*.jsonl``."""
-    for name in FILE_NAMES:
-        if (folder / name).is_file() and _looks_like_jsonl(folder / name):
-            return folder / name
+    named = first_log_file(folder, FILE_NAMES, _looks_like_jsonl)
+    if named is not None:
+        return named
     candidates = [p for p in sorted(folder.glob("*.jsonl")) if _looks_like_jsonl(p)]
     return candidates[0] if len(candidates) == 1 else None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reportlib.errors import InputError
 from reportlib.ingest.csv_log import STEP_COLUMNS, find_column, read_csv_log, sniff_header
+from reportlib.ingest.logfile import first_log_file
 from reportlib.ingest.tidy import tidy_scalars
 from reportlib.run import Run
 
@@ -30,11 +31,7 @@ FILE_NAMES = ("training.log", "history.csv", "training.csv", "training_log.csv",
 
 def find_log_file(folder: Path) -> Path | None:
     """The first of :data:`FILE_NAMES` in ``folder`` that is a Keras CSV log."""
-    for name in FILE_NAMES:
-        candidate = folder / name
-        if candidate.is_file() and _is_keras_csv(candidate):
-            return candidate
-    return None
+    return first_log_file(folder, FILE_NAMES, _is_keras_csv)
 
 
 def detect(path: Path) -> bool:

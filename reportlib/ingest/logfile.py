@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,16 @@ def lfs_pointer_error(path: Path, *, error: type[InputError] = InputError) -> In
         hint="Run `git lfs pull` in the repository it came from (or download the real file), "
         "then try again",
     )
+
+
+def first_log_file(folder: Path, names: Iterable[str], is_log: Callable[[Path], bool]
+                   ) -> Path | None:
+    """The first of ``names`` in ``folder`` that is a file ``is_log`` accepts (a reader's log)."""
+    for name in names:
+        candidate = folder / name
+        if candidate.is_file() and is_log(candidate):
+            return candidate
+    return None
 
 
 def read_log_head(path: Path, size: int = HEAD_BYTES) -> str:
