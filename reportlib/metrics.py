@@ -147,18 +147,6 @@ _ALIASES: dict[str, str] = {
     **{alias: m.name for m in METRICS.values() for alias in m.aliases},
 }
 
-#: Metrics where a larger value is better (from :data:`METRICS`, aliases included).
-HIGHER_IS_BETTER = frozenset(
-    {m.name for m in METRICS.values() if m.higher_is_better is True}
-    | {a for m in METRICS.values() if m.higher_is_better is True for a in m.aliases}
-)
-#: Metrics where a smaller value is better (from :data:`METRICS`, aliases included).
-LOWER_IS_BETTER = frozenset(
-    {m.name for m in METRICS.values() if m.higher_is_better is False}
-    | {a for m in METRICS.values() if m.higher_is_better is False for a in m.aliases}
-)
-
-
 #: Mean average precision and recall however detectors name their variants:
 #: ``map_mask``, ``map_s``, ``map50_segm``, ``ar@100`` (not ``mape``, an error).
 _DETECTION = re.compile(r"map(\d+(-\d+)?)?(_[a-z]+)?|ar@\d+(_[a-z]+)?")
@@ -378,8 +366,6 @@ def higher_is_better(metric: str, overrides: Mapping[str, bool] | None = None) -
 
 
 __all__ = [
-    "HIGHER_IS_BETTER",
-    "LOWER_IS_BETTER",
     "METRICS",
     "POSITION_KEYS",
     "SPLIT_WORDS",

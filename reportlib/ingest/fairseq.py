@@ -37,6 +37,7 @@ from reportlib.errors import InputError
 from reportlib.ingest.logfile import first_log_file, read_log_head, read_log_text
 from reportlib.ingest.tidy import (
     LoggedBuilder,
+    epoch_offsets,
     key_to_wall_time,
     listed,
     plural,
@@ -185,10 +186,7 @@ def _batch_counts(rows: list[_Row]) -> list[int]:
     for row in rows:
         if row.position is not None:
             length[row.epoch] = row.position[1]
-    offset, total = {}, 0
-    for epoch in sorted(length):
-        offset[epoch] = total
-        total += length[epoch]
+    offset = epoch_offsets(length)
     # -1: an epoch without progress lines has no batch count to place its values at.
     return [-1 if row.epoch not in offset
             else offset[row.epoch] + (row.position[0] if row.position else length[row.epoch])

@@ -37,8 +37,10 @@ from reportlib.errors import InputError
 from reportlib.ingest.logfile import (
     MAX_NESTING_DEPTH,
     first_log_file,
+    json_number,
     read_json_lines,
     read_log_head,
+    whole_step,
 )
 from reportlib.ingest.tidy import (
     LoggedBuilder,
@@ -48,7 +50,7 @@ from reportlib.ingest.tidy import (
     plural,
     tidy_scalars,
 )
-from reportlib.run import MAX_STEP, Run
+from reportlib.run import Run
 
 NAME = "jsonl"
 DESCRIPTION = (
@@ -139,15 +141,15 @@ def load(path: Path) -> Run:
         if step_key is None and epoch_key is None:
             no_step.append(number)
             continue
-        step = _step(flat[step_key], path, number, step_key) if step_key else -1
-        epoch = _number(flat[epoch_key]) if epoch_key else math.nan
+        step = whole_step(flat[step_key], path, number, step_key) if step_key else -1
+        epoch = json_number(flat[epoch_key]) if epoch_key else math.nan
         wall = _seconds(flat[wall_key]) if wall_key else math.nan
         if "total_steps" in flat or "max_steps" in flat:
             last_progress = (step, flat.get("total_steps", flat.get("max_steps")))
         for key, raw in flat.items():
             if key in (step_key, epoch_key, wall_key) or key in PROGRESS_KEYS:
                 continue
-            value = _number(raw)
+            value = json_number(raw)
             if value is None:
                 skipped_keys[key] = skipped_keys.get(key, 0) + 1
                 continue
@@ -220,39 +222,9 @@ def _flatten(record: dict[str, Any], prefix: str = "", depth: int = 1) -> dict[s
     return flat
 
 
-def _number(raw: Any) -> float | None:
-    """A logged value as float (numbers written as text too); None when not a number."""
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, (int, float)):
-        try:
-            return float(raw)
-        except OverflowError:
-            return math.copysign(math.inf, raw)
-    if isinstance(raw, str):
-        try:
-            return float(raw.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _step(raw: Any, path: Path, line: int, key: str) -> int:
-    value = _number(raw)
-    if value is None or not math.isfinite(value) or value != int(value) or value < 0 \
-            or value > MAX_STEP:
-        raise InputError(
-            f"'{key}' is {raw!r}, not a whole number of steps",
-            path=path,
-            where=f"line {line}",
-            hint="Fix that line's step",
-        )
-    return int(value)
-
-
 def _seconds(raw: Any) -> float:
     """Seconds from a number or an ``H:MM:SS`` / ``D days, H:MM:SS`` elapsed time."""
-    value = _number(raw)
+    value = json_number(raw)
     if value is not None:
         return value
     if isinstance(raw, str):
@@ -273,7 +245,7 @@ def _progress(last: tuple[int, Any] | None, meta: dict[str, Any]) -> list[str]:
     if last is None:
         return []
     step, total = last
-    total_value = _number(total)
+    total_value = json_number(total)
     if total_value is None or total_value <= 0 or total_value != int(total_value):
         return []
     meta["max_steps"] = int(total_value)

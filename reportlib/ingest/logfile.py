@@ -8,6 +8,7 @@ the format.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reportlib.errors import InputError
+from reportlib.run import MAX_STEP
 
 #: The first line of every Git LFS pointer file (https://git-lfs.com/spec/v1).
 LFS_POINTER_PREFIX = "version https://git-lfs.github.com/spec/v1"
@@ -177,6 +179,38 @@ def lfs_pointer_error(path: Path, *, error: type[InputError] = InputError) -> In
         hint="Run `git lfs pull` in the repository it came from (or download the real file), "
         "then try again",
     )
+
+
+def json_number(raw: Any) -> float | None:
+    """A logged value as float (numbers written as text too); None when not a number."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, (int, float)):
+        try:
+            return float(raw)
+        except OverflowError:
+            return math.copysign(math.inf, raw)
+    if isinstance(raw, str):
+        try:
+            return float(raw.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def whole_step(raw: Any, path: Path, line: int, key: str) -> int:
+    """``raw`` (a step, epoch or iteration count) as an int; InputError naming the line if it
+    is not a whole number from 0 to :data:`~reportlib.run.MAX_STEP`."""
+    value = json_number(raw)
+    if value is None or not math.isfinite(value) or value != int(value) or value < 0 \
+            or value > MAX_STEP:
+        raise InputError(
+            f"'{key}' is {raw!r}, not a whole number of steps",
+            path=path,
+            where=f"line {line}",
+            hint=f"Fix that line's {key}",
+        )
+    return int(value)
 
 
 def first_log_file(folder: Path, names: Iterable[str], is_log: Callable[[Path], bool]

@@ -37,9 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from reportlib.errors import InputError
-from reportlib.ingest.jsonl import _number as json_number
-from reportlib.ingest.logfile import read_json_lines, read_log_head
-from reportlib.ingest.tidy import LoggedBuilder, listed, plural, tidy_scalars
+from reportlib.ingest.logfile import json_number, read_json_lines, read_log_head, whole_step
+from reportlib.ingest.tidy import LoggedBuilder, epoch_offsets, listed, plural, tidy_scalars
 from reportlib.metrics import normalise_key
 from reportlib.run import Run
 
@@ -65,7 +64,6 @@ _MEAN_AP = re.compile(r"^(?:[\w.-]+/)?(?P<task>bbox|segm|proposal)_mAP(?:_(?P<re
 _TOP_K = re.compile(r"^(?:[\w.-]+/)?accuracy/top(?P<k>\d+)$")
 
 
-_Collected = LoggedBuilder  # values gathered line by line
 def find_log_file(folder: Path) -> Path | None:
     """The log of an OpenMMLab work_dir (or of one of its timestamp folders).
 
@@ -135,7 +133,7 @@ def load(path: Path) -> Run:
     records, warnings, in_progress = read.records, list(read.warnings), read.in_progress
     meta: dict[str, Any] = {}
     if any("mode" in record for _, record in records):
-        collected, skipped = _read_mmcv(records, meta)
+        collected, skipped = _read_mmcv(records, path, meta)
     else:
         collected, skipped = _read_mmengine(records, path)
     if skipped:
@@ -161,8 +159,8 @@ def metric_names(keys: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def _read_mmengine(records: list[tuple[int, dict[str, Any]]], path: Path
-                   ) -> tuple[_Collected, list[int]]:
-    collected = _Collected()
+                   ) -> tuple[LoggedBuilder, list[int]]:
+    collected = LoggedBuilder()
     # Training lines carry the position in training (epoch-based: epoch; iteration-based:
     # iter) and the learning rate; validation lines only their step.
     is_train = [any(k in r for k in _TRAIN_MARKERS) for _, r in records]
@@ -175,7 +173,7 @@ def _read_mmengine(records: list[tuple[int, dict[str, Any]]], path: Path
         if record.get("step") is None:
             skipped.append(number)
             continue
-        step = _whole(record["step"], path, number, "step")
+        step = whole_step(record["step"], path, number, "step")
         epoch = json_number(record.get("epoch"))
         epoch = math.nan if epoch is None else epoch
         if math.isfinite(epoch):
@@ -185,7 +183,7 @@ def _read_mmengine(records: list[tuple[int, dict[str, Any]]], path: Path
         if record.get("step") is None:
             skipped.append(number)
             continue
-        step = _whole(record["step"], path, number, "step")
+        step = whole_step(record["step"], path, number, "step")
         epoch = math.nan
         if by_epoch:  # the val "step" is the epoch evaluated
             epoch = float(step)
@@ -195,9 +193,9 @@ def _read_mmengine(records: list[tuple[int, dict[str, Any]]], path: Path
     return collected, skipped
 
 
-def _read_mmcv(records: list[tuple[int, dict[str, Any]]], meta: dict[str, Any]
-               ) -> tuple[_Collected, list[int]]:
-    collected = _Collected()
+def _read_mmcv(records: list[tuple[int, dict[str, Any]]], path: Path, meta: dict[str, Any]
+               ) -> tuple[LoggedBuilder, list[int]]:
+    collected = LoggedBuilder()
     lines = [(n, r) for n, r in records if r.get("mode") in ("train", "val")]
     for _, record in records:
         if "mode" not in record:  # the first line: environment, config, seed
@@ -207,18 +205,16 @@ def _read_mmcv(records: list[tuple[int, dict[str, Any]]], meta: dict[str, Any]
                 meta["seed"] = record["seed"]
     # An epoch's length: its val line's iter, else the last iter logged in it.
     length: dict[int, int] = {}
-    for _, record in lines:
-        epoch, it = json_number(record.get("epoch")), json_number(record.get("iter"))
-        if epoch is None or it is None:
+    for number, record in lines:
+        if json_number(record.get("epoch")) is None or json_number(record.get("iter")) is None:
             continue
+        epoch = whole_step(record["epoch"], path, number, "epoch")
+        it = whole_step(record["iter"], path, number, "iter")
         if record["mode"] == "val":
-            length[int(epoch)] = int(it)
-        elif int(epoch) not in length or record.get("mode") == "train":
-            length[int(epoch)] = max(int(it), length.get(int(epoch), 0))
-    offsets, total = {}, 0
-    for epoch in sorted(length):
-        offsets[epoch] = total
-        total += length[epoch]
+            length[epoch] = it
+        else:
+            length[epoch] = max(it, length.get(epoch, 0))
+    offsets = epoch_offsets(length)
     skipped = []
     for number, record in records:
         if "mode" not in record:
@@ -227,13 +223,14 @@ def _read_mmcv(records: list[tuple[int, dict[str, Any]]], meta: dict[str, Any]
         if record.get("mode") not in ("train", "val") or epoch is None or it is None:
             skipped.append(number)
             continue
-        step = offsets.get(int(epoch), 0) + int(it)
+        epoch = whole_step(record["epoch"], path, number, "epoch")
+        step = offsets.get(epoch, 0) + whole_step(record["iter"], path, number, "iter")
         prefix = "val:" if record["mode"] == "val" else ""
         _add_values(collected, record, prefix, step, float(epoch))
     return collected, skipped
 
 
-def _add_values(collected: _Collected, record: dict[str, Any], prefix: str, step: int,
+def _add_values(collected: LoggedBuilder, record: dict[str, Any], prefix: str, step: int,
                 epoch: float) -> None:
     for key, raw in record.items():
         if key in _POSITION_KEYS or (prefix and key in _VAL_BOOKKEEPING):
@@ -255,14 +252,6 @@ def _metric(name: str) -> str:
     if top:  # mmpretrain's accuracy/top1, accuracy/top5
         return "accuracy" if top.group("k") == "1" else f"accuracy_top{top.group('k')}"
     return normalise_key(name.rsplit("/", 1)[-1])[1]
-
-
-def _whole(raw: Any, path: Path, line: int, key: str) -> int:
-    value = json_number(raw)
-    if value is None or not math.isfinite(value) or value != int(value) or value < 0:
-        raise InputError(f"'{key}' is {raw!r}, not a whole number", path=path,
-                         where=f"line {line}", hint="Fix that line")
-    return int(value)
 
 
 def _is_mm_log(path: Path) -> bool:

@@ -431,6 +431,15 @@ def hf_summary_to_meta(logged: LoggedValues) -> tuple[LoggedValues, dict[str, fl
     )
 
 
+def epoch_offsets(lengths: Mapping[int, int]) -> dict[int, int]:
+    """Steps before each epoch: the lengths of the epochs before it (in epoch order), added up."""
+    offsets, total = {}, 0
+    for epoch in sorted(lengths):
+        offsets[epoch] = total
+        total += lengths[epoch]
+    return offsets
+
+
 def listed(items: Sequence[object] | np.ndarray) -> str:
     """The first :data:`MAX_LISTED` items joined with commas, then "..." if more."""
     items = list(items)

@@ -32,8 +32,7 @@ import numpy as np
 
 from reportlib.errors import InputError
 from reportlib.ingest.csv_log import read_csv_log, sniff_header
-from reportlib.ingest.jsonl import _number as json_number
-from reportlib.ingest.logfile import read_json_lines, read_log_head
+from reportlib.ingest.logfile import json_number, read_json_lines, read_log_head, whole_step
 from reportlib.ingest.side_files import read_side_json, read_side_yaml
 from reportlib.ingest.tidy import (
     LoggedBuilder,
@@ -141,12 +140,12 @@ def _read_history(path: Path) -> tuple[LoggedValues, list[str], bool]:
     records, warnings, in_progress = read.records, list(read.warnings), read.in_progress
     built = LoggedBuilder(with_wall_time=True)
     media: set[str] = set()
-    for _, record in records:
+    for number, record in records:
         flat = _flatten(record, media)
         step_key = next((k for k in STEP_KEYS if json_number(flat.get(k)) is not None), None)
         if step_key is None:
             continue
-        step = int(json_number(flat[step_key]) or 0)
+        step = whole_step(flat[step_key], path, number, step_key)
         epoch = next((json_number(flat[k]) for k in EPOCH_KEYS if k in flat), None)
         wall = json_number(flat.get(WALL_TIME_KEY))
         for key, raw in flat.items():
