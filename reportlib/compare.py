@@ -24,7 +24,7 @@ from typing import Any
 from reportlib import __version__
 from reportlib.analysis import RunAnalysis
 from reportlib.analysis.comparison import RunComparison, compare_runs
-from reportlib.build import DEFAULT_CELL_TIMEOUT, execute_notebook, export_html
+from reportlib.build import DEFAULT_CELL_TIMEOUT, execute_notebook, export_html, notebook_path
 from reportlib.errors import ParameterError
 from reportlib.ingest import load_runs
 from reportlib.outputs import COMPARE_FOLDER, report_dir, write_text_atomic
@@ -34,8 +34,8 @@ from reportlib.provenance import portable_parameters, signature
 from reportlib.run import Run
 from reportlib.summary import json_safe
 
-#: The comparison notebook (next to the report notebook, in the source tree).
-COMPARE_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "compare_runs.ipynb"
+#: The comparison notebook (next to the report notebook: the source tree's or the wheel's).
+COMPARE_NOTEBOOK = notebook_path("compare_runs.ipynb")
 #: Longest folder name made of run names before a hash replaces the tail.
 MAX_JOINED_NAME = 80
 

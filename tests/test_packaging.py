@@ -76,10 +76,12 @@ def test_a_clean_install_of_the_wheel_builds_a_report(wheel, tmp_path, example_r
     assert install.returncode == 0, install.stderr[-3000:]
     assert "deprecated" not in install.stderr.lower(), install.stderr[-3000:]
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "import reportlib.build as b; print(b.__file__); print(b.NOTEBOOK)"],
+                            "import reportlib.build as b, reportlib.compare as c;"
+                            " print(b.__file__); print(b.NOTEBOOK); print(c.COMPARE_NOTEBOOK)"],
                            capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
-    module, notebook = where.stdout.split()
+    module, notebook, compare_notebook = where.stdout.split()
     assert str(venv) in module and str(venv) in notebook  # the install's, not this checkout's
+    assert str(venv) in compare_notebook and Path(compare_notebook).is_file()
     build = subprocess.run([str(venv / "bin" / "reportlib"), "build", str(example_run),
                             "-o", str(tmp_path / "reports"), "--no-progress"],
                            capture_output=True, text=True, env=env, cwd=tmp_path)

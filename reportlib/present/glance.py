@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reportlib.formatting import plural
 from reportlib.present.narrative import escape_inline
 
 MAX_ITEMS = 6
@@ -146,7 +147,7 @@ def glance_items(findings: Iterable[Any], *, panel_titles: Mapping[str, str] | N
     if notes and len(items) < limit:
         items.append(GlanceItem(
             "reading_notes", "info",
-            f"Reading the log left {notes} note{'s' if notes != 1 else ''} "
+            f"Reading the log left {plural(notes, 'note')} "
             "(values repaired or skipped), listed with the warnings.",
             "Warnings from reading the log"))
     return items

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reportlib.errors import ParameterError
-from reportlib.formatting import format_number, format_position, metric_display_name
+from reportlib.formatting import (
+    format_number,
+    format_percent,
+    format_position,
+    metric_display_name,
+    plural,
+)
 from reportlib.metrics import bounds_for, metric_info
 from reportlib.present.glance import READING_NOTE_KINDS, verdict
 
@@ -237,8 +243,7 @@ def _verdict_cell(row: IndexRow) -> str:
     if not row.findings:
         parts.append('<span class="none">no warnings</span>')
     if row.reading_notes:
-        parts.append(f'<span class="note">{row.reading_notes} reading '
-                     f"note{'s' if row.reading_notes != 1 else ''}</span>")
+        parts.append(f'<span class="note">{plural(row.reading_notes, "reading note")}</span>')
     rank = sum(100 if sev == "critical" else 1 for _, sev, _ in row.findings)
     return _cell(rank, "".join(parts), raw=True)
 
@@ -260,7 +265,7 @@ def _row_html(row: IndexRow) -> str:
     cells.append(_cell(row.best_val_loss, _value(row.best_val_loss), title=val_where))
     metric_text = _value(row.best_metric)
     if row.metric_is_fraction and row.best_metric is not None:
-        metric_text = f"{format_number(100 * row.best_metric)}%"
+        metric_text = format_percent(row.best_metric)
     if row.metric and row.best_metric is not None:
         metric_text = f"{row.metric} {metric_text}"
     cells.append(_cell(row.best_metric, metric_text,
