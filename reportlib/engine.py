@@ -58,7 +58,7 @@ MAX_KERNEL_RSS_BYTES = 250 * 1024 * 1024
 #: Seconds the reset between two notebooks may take before the kernel counts as
 #: hung and is replaced (it clears a namespace and closes figures: well under one).
 RESET_TIMEOUT = 30
-#: Seconds to wait for a kernel to stop before it is killed.
+#: Seconds to wait for a killed kernel to end (and to be reaped).
 SHUTDOWN_TIMEOUT = 5
 
 log = logging.getLogger(__name__)
@@ -288,7 +288,7 @@ class WarmKernel:
         return 0
 
     def shutdown(self) -> None:
-        """Stop the kernel (killed if it does not stop in :data:`SHUTDOWN_TIMEOUT`) and reap it."""
+        """Kill the kernel and reap it (waiting up to :data:`SHUTDOWN_TIMEOUT` for its end)."""
         from jupyter_core.utils import run_sync
 
         for name in ("control", "client"):
@@ -459,7 +459,7 @@ def _make_engine_class() -> type:
                     nb_man.notebook_start()
                     continue
                 return nb_man.nb
-            return nb_man.nb
+            raise AssertionError("unreachable: the second attempt returns or raises")
 
     WarmEngine.__qualname__ = "WarmEngine"
     return WarmEngine

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from reportlib.metrics import METRICS, display_name
+from reportlib.metrics import display_name
 
 #: Significant digits shown for a value in a sentence: enough to tell 2.31 from
 #: 2.35 (losses differ in the second decimal), few enough to read aloud.
@@ -20,14 +20,6 @@ SIGNIFICANT_DIGITS = 3
 #: (``"1.00e+308"``): written out they are a wall of digits, mostly float noise
 #: past the 16th, that no reader counts (a diverged loss reaches 1e+308).
 LARGE_MAGNITUDE = 15
-
-#: Display names of known metrics (normalised name or alias -> how people write it),
-#: read from the one registry :data:`reportlib.metrics.METRICS`.
-METRIC_DISPLAY_NAMES: dict[str, str] = {
-    **{m.name: m.display for m in METRICS.values()},
-    **{alias: m.display for m in METRICS.values() for alias in m.aliases},
-}
-
 
 def metric_display_name(metric: str) -> str:
     """How a normalised metric name is written for people (``"chrf"`` -> ``"chrF"``).
@@ -117,7 +109,6 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 
 __all__ = [
-    "METRIC_DISPLAY_NAMES",
     "SIGNIFICANT_DIGITS",
     "format_epoch",
     "format_number",

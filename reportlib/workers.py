@@ -37,8 +37,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-#: Seconds a worker may take to exit once its input is closed (it stops its kernel:
-#: about one second) before it is killed.
+#: Seconds a worker may take to exit once its input is closed (it kills and reaps its
+#: kernel: well under a second) before it is killed.
 EXIT_TIMEOUT = 20
 #: Code a worker starts with: the parent's import path, then the job loop.
 _BOOTSTRAP = ("import sys; sys.path[:] = sys.argv[2:]; "

@@ -69,7 +69,7 @@ def test_best_values_and_checkpoint_are_marked(example_run):
     assert best_lines and best_lines[0].get_xdata()[0] == analysis.best_checkpoint.step
 
 
-def test_epochs_are_marked_on_a_top_axis(example_run):
+def test_epoch_boundaries_are_the_first_steps_of_each_epoch(example_run):
     run = load_run(example_run)
     marks = figures.epoch_boundaries(run)
     assert [e for _, e in marks] == [float(e) for e in range(1, 11)]

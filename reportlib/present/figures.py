@@ -29,6 +29,7 @@ import pandas as pd
 import seaborn as sns
 
 from reportlib.analysis import smooth_ema
+from reportlib.analysis.templates import cap
 from reportlib.errors import ParameterError
 from reportlib.formatting import metric_display_name
 from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
@@ -137,6 +138,7 @@ def plot_learning_curves(run: Any, analysis: Any, *, smoothing: float = DEFAULT_
         fig = axes[0].figure
     best = getattr(analysis, "best_checkpoint", None)
     problems = _problem_steps(analysis)
+    epochs = epoch_boundaries(run)  # the same for every panel
     substitutes = substitute_curves(run, analysis)
     for ax, (panel, default_title), color in zip(axes, PANELS, PANEL_COLORS, strict=True):
         key = analysis.panels.get(panel)
@@ -154,7 +156,7 @@ def plot_learning_curves(run: Any, analysis: Any, *, smoothing: float = DEFAULT_
             missing = title[0].lower() + title[1:]
             key = substitutes[panel]
             name = metric_display_name(key[1])
-            ylabel = literal_text(name[:1].upper() + name[1:])
+            ylabel = literal_text(cap(name))
             title = f"{ylabel} (no {missing} logged)"
         frame = run.series(*key)
         if not frame.empty:
@@ -164,10 +166,10 @@ def plot_learning_curves(run: Any, analysis: Any, *, smoothing: float = DEFAULT_
             plot_chrf_intervals(scores.checkpoints, ax=ax, color=color)
         _mark_problems(ax, frame, problems.get(key, {}))
         if not substitute:
-            _mark_best(ax, analysis, key, frame)
+            _mark_best(ax, analysis, key)
         fit_bulk(ax, frame["value"].to_numpy(dtype=float), frame["step"].to_numpy(), color=color)
         # Above the panel: its epoch numbers (when the log has epochs), then the title.
-        ax.set_title(title, pad=EPOCH_TITLE_PAD if _mark_epochs(ax, run) else None)
+        ax.set_title(title, pad=EPOCH_TITLE_PAD if _mark_epochs(ax, epochs) else None)
         ax.set_xlabel("step")
         ax.set_ylabel(ylabel)
         if best is not None and best.step is not None:
@@ -467,7 +469,7 @@ def _mark_problems(ax: Axes, frame: pd.DataFrame, problems: dict[str, list[int]]
                    label=f"NaN/inf ({len(steps)})")
 
 
-def _mark_best(ax: Axes, analysis: Any, key: tuple[str, str], frame: pd.DataFrame) -> None:
+def _mark_best(ax: Axes, analysis: Any, key: tuple[str, str]) -> None:
     summary = analysis.curves.get(key)
     if summary is None or summary.best_step is None or summary.best is None:
         return
@@ -498,7 +500,7 @@ def epoch_boundaries(run: Any) -> list[tuple[int, float]]:
 EPOCH_TITLE_PAD = 15.0
 
 
-def _mark_epochs(ax: Axes, run: Any) -> bool:
+def _mark_epochs(ax: Axes, marks: list[tuple[int, float]]) -> bool:
     """Grey lines at the epoch boundaries, and their numbers above the panel; False: no epochs.
 
     One line artist for all the boundaries (with NaN breaks between them, as
@@ -508,7 +510,6 @@ def _mark_epochs(ax: Axes, run: Any) -> bool:
     """
     from matplotlib.lines import Line2D
 
-    marks = epoch_boundaries(run)
     if not marks:
         return False
     xs = [x for step, _ in marks for x in (step, step, np.nan)]
