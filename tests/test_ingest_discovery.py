@@ -135,6 +135,16 @@ def test_every_run_of_the_tree_is_found_once_with_its_name(tree: Path) -> None:
     assert len({run.name for run in runs}) == len(runs)
 
 
+def test_a_lightning_run_is_named_by_hparams_that_hold_python_tags(tmp_path: Path) -> None:
+    """save_hyperparameters() writes !!python tags: the name is read as the loader reads it."""
+    folder = tmp_path / "exp" / "lightning_logs" / "version_0"
+    _write(folder / "metrics.csv", "epoch,step,train_loss\n0,9,1.0\n1,19,0.8\n")
+    _write(folder / "hparams.yaml", "run_name: my-great-run\n"
+           "activation: !!python/name:torch.nn.modules.activation.ReLU ''\n")
+    (run,) = discover_runs(tmp_path)
+    assert run.name == "my-great-run"
+
+
 def test_clashing_names_say_they_were_told_apart(tree: Path) -> None:
     origins = {run.name: run.name_origin for run in discover_runs(tree)}
     assert origins["sweep/baseline"] == "MLflow runName, told apart by its path"

@@ -138,7 +138,7 @@ def load(path: Path) -> Run:
     hparams = metrics.parent / HPARAMS_FILE
     if hparams.is_file():
         input_files.append(hparams)
-        values, problem = _read_hparams(hparams)
+        values, problem = read_hparams(hparams)
         if problem:
             warnings.append(problem)
         elif values is not None:
@@ -179,7 +179,7 @@ def _is_lightning_csv(path: Path) -> bool:
     )
 
 
-def _read_hparams(path: Path) -> tuple[object, str | None]:
+def read_hparams(path: Path) -> tuple[object, str | None]:
     """hparams.yaml's content, or a warning: a broken one must not stop the report."""
     try:
         text = read_log_text(path)

@@ -17,11 +17,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 from reportlib.errors import ReportlibError
 from reportlib.ingest import hf_trainer, lightning, mlflow
-from reportlib.ingest.logfile import read_log_head
 from reportlib.ingest.run_yaml import RUN_YAML, read_run_yaml
 
 __all__ = ["GENERIC_NAMES", "is_generic", "natural_name", "unique_names"]
@@ -99,7 +96,9 @@ def _framework_name(found_format: str, folder: Path) -> tuple[str, str] | None:
         name = _text(mlflow.read_tag(folder, "mlflow.runName"))
         return (name, "MLflow runName") if name else None
     if found_format == lightning.NAME and (folder / lightning.HPARAMS_FILE).is_file():
-        data = _yaml_mapping(folder / lightning.HPARAMS_FILE)
+        # Lightning's own reader: save_hyperparameters() writes python tags safe_load refuses.
+        values, _ = lightning.read_hparams(folder / lightning.HPARAMS_FILE)
+        data = values if isinstance(values, dict) else {}
         for key in HPARAMS_NAME_KEYS:
             if (name := _text(data.get(key))) is not None:
                 return name, f"hparams.yaml {key}"
@@ -113,14 +112,6 @@ def _framework_name(found_format: str, folder: Path) -> tuple[str, str] | None:
         if name and "/" not in name and "\\" not in name and name != folder.name:
             return name, "training_args run_name"
     return None
-
-
-def _yaml_mapping(path: Path) -> dict[str, object]:
-    try:
-        data = yaml.safe_load(read_log_head(path))
-    except (yaml.YAMLError, OSError, ReportlibError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def natural_name(path: Path, log_format: str, *, several: bool = False) -> tuple[str, str]:
