@@ -258,9 +258,7 @@ def _load_discovered(folder: Path, name: str | None) -> Run:
     """The only run under a folder; an error when it holds several (discovery decides)."""
     runs = discover_runs(folder)
     if len(runs) == 1:
-        if runs[0].path != folder:
-            return load_run(runs[0].path, log_format=runs[0].format, name=name or runs[0].name)
-        return _load_as(folder, _format_named(runs[0].format), name or runs[0].name)
+        return load_run(runs[0].path, log_format=runs[0].format, name=name or runs[0].name)
     if len(runs) > 1:
         raise InputError(
             f"holds {len(runs)} runs ({', '.join(r.name for r in runs[:LISTED_ENTRIES])}"

@@ -35,6 +35,7 @@ from reportlib.errors import InputError
 from reportlib.ingest.logfile import (
     check_nesting,
     json_ends_early,
+    json_type,
     read_log_head,
     read_log_text,
     replace_lone_surrogates,
@@ -486,7 +487,7 @@ def _parse_state(path: Path) -> dict[str, Any]:
         ) from exc
     if not isinstance(state, dict):
         raise InputError(
-            f"is a JSON {_json_type(state)}, not an object with a 'log_history' key",
+            f"is a JSON {json_type(state)}, not an object with a 'log_history' key",
             path=path,
             hint="Point at the trainer_state.json a Hugging Face Trainer writes",
         )
@@ -500,7 +501,7 @@ def _parse_state(path: Path) -> dict[str, Any]:
         )
     if not isinstance(state["log_history"], list):
         raise InputError(
-            f"'log_history' is a JSON {_json_type(state['log_history'])}, not a list of entries",
+            f"'log_history' is a JSON {json_type(state['log_history'])}, not a list of entries",
             path=path,
             where="key 'log_history'",
             hint="Regenerate the file with trainer.save_state()",
@@ -531,7 +532,7 @@ def _rows_from_log_history(
         where = f"log_history[{index}]"
         if not isinstance(entry, dict):
             raise InputError(
-                f"is a JSON {_json_type(entry)}, not an object of logged values",
+                f"is a JSON {json_type(entry)}, not an object of logged values",
                 path=path,
                 where=where,
                 hint="Remove or fix that entry, or regenerate the file with trainer.save_state()",
@@ -613,7 +614,7 @@ def _to_number(raw: Any, *, path: Path, where: str, key: str) -> float | None:
         except ValueError:
             problem = f"is the text {raw!r}"
     else:
-        problem = f"is a JSON {_json_type(raw)}"
+        problem = f"is a JSON {json_type(raw)}"
     raise InputError(
         f"'{key}' {problem}, not a number",
         path=path,
@@ -686,8 +687,3 @@ def _stale_root_warning(folder: Path, meta: dict[str, Any]) -> list[str]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")

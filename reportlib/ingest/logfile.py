@@ -360,7 +360,7 @@ def read_json_lines(path: Path, *, error: type[InputError] = InputError, empty_o
                         hint="Fix or remove that line; a JSON-lines file holds one object "
                         "per line") from exc
         if not isinstance(record, dict):
-            raise error(f"is a JSON {_json_kind(record)}, not an object", path=path, where=where,
+            raise error(f"is a JSON {json_type(record)}, not an object", path=path, where=where,
                         hint="Fix or remove that line; a JSON-lines file holds one object "
                         "per line")
         if "\\u" in line:  # JSON escapes may hold lone surrogates, which no output can encode
@@ -369,14 +369,7 @@ def read_json_lines(path: Path, *, error: type[InputError] = InputError, empty_o
     return JsonLines(records, warnings, in_progress)
 
 
-def _json_kind(value: Any) -> str:
-    """JSON's name for the type of a parsed value ("list", "string", "number"...)."""
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"
+def json_type(value: Any) -> str:
+    """JSON's name for the type of a parsed value ("object", "list", "string", "number"...)."""
+    names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")

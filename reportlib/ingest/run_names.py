@@ -93,7 +93,7 @@ def _title(folder: Path) -> str | None:
 def _framework_name(found_format: str, folder: Path) -> tuple[str, str] | None:
     """The run name the training framework recorded, and where it was found."""
     if found_format == mlflow.NAME:
-        name = _text(mlflow.read_tag(folder, "mlflow.runName"))
+        name = _text(mlflow.read_tag(folder, mlflow.RUN_NAME_TAG))
         return (name, "MLflow runName") if name else None
     if found_format == lightning.NAME and (folder / lightning.HPARAMS_FILE).is_file():
         # Lightning's own reader: save_hyperparameters() writes python tags safe_load refuses.
