@@ -105,3 +105,18 @@ def test_healthy_run_has_no_broken_objective() -> None:
     run = load_run(KERAS / "generated_semicolon_title")
     assert not broken(run)
     assert any(f.kind is FindingKind.STILL_IMPROVING for f in analyze_run(run).findings)
+
+
+def test_no_later_finding_is_worded_on_a_claim_the_broken_loss_drops() -> None:
+    """A constant loss at ln(10) over 2 epochs: the plateau claim goes, and the few-epochs
+    caveat must not say the curves 'show' something (its wording read that plateau)."""
+    rows = [{"step": s * 10, "epoch": s / 20, "split": "train", "metric": "loss",
+             "value": math.log(10), "wall_time": math.nan, "source_key": "loss"}
+            for s in range(1, 41)]
+    run = Run(name="generated", path=Path("generated"), format="test",
+              scalars=make_scalars(rows), meta={"epochs_run": 2.0})
+    findings = analyze_run(run).findings
+    kinds = [f.kind for f in findings]
+    assert FindingKind.BROKEN_OBJECTIVE in kinds and FindingKind.PLATEAU not in kinds
+    (few,) = [f for f in findings if f.kind is FindingKind.FEW_EPOCHS]
+    assert "too short for a plateau or overfitting to show" in few.message

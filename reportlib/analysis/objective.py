@@ -23,7 +23,7 @@ infinity is false advice.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -78,9 +78,8 @@ _BY_VAL_LOSS = frozenset({FindingKind.BEST_CHECKPOINT, FindingKind.METRIC_AGREES
 _LOSS_PANELS = {"train_loss": "training loss", "val_loss": "validation loss"}
 
 
-def check_objective(run: Run, panels: Mapping[str, tuple[str, str] | None],
-                    findings: Iterable[Finding]) -> list[Finding]:
-    """The findings with a BROKEN_OBJECTIVE finding per broken loss, and the claims on it dropped.
+def broken_objectives(run: Run, panels: Mapping[str, tuple[str, str] | None]) -> list[Finding]:
+    """A BROKEN_OBJECTIVE finding for each loss panel whose loss cannot be what training minimised.
 
     Parameters
     ----------
@@ -88,8 +87,6 @@ def check_objective(run: Run, panels: Mapping[str, tuple[str, str] | None],
         The run (for the loss curves and a same-split accuracy).
     panels:
         The analysis' panels (``"train_loss"``, ``"val_loss"`` -> curve or None).
-    findings:
-        Every finding made so far, in report order.
     """
     broken: list[Finding] = []
     for panel, label in _LOSS_PANELS.items():
@@ -101,10 +98,19 @@ def check_objective(run: Run, panels: Mapping[str, tuple[str, str] | None],
                                                                          panel)
         if finding is not None:
             broken.append(finding)
+    return broken
+
+
+def without_claims_on(findings: Iterable[Finding], broken: Sequence[Finding]) -> list[Finding]:
+    """``findings`` less the claims a broken loss cannot support (:data:`SUPPRESSED_KINDS`...).
+
+    The analysis applies it to each rule family's findings before the next family
+    reads them, so no later finding is worded on a claim that is then dropped.
+    """
     if not broken:
         return list(findings)
     curves = {(f.evidence["split"], f.evidence["metric"]) for f in broken}
-    kept = [
+    return [
         f for f in findings
         if not (f.kind in SUPPRESSED_KINDS
                 and (f.kind in _BOTH_LOSSES
@@ -113,7 +119,6 @@ def check_objective(run: Run, panels: Mapping[str, tuple[str, str] | None],
         # "Too few evaluations" or "cannot tell" about overfitting is moot on a broken loss.
         and not (f.kind is FindingKind.INCONCLUSIVE and f.evidence.get("about") == "overfitting")
     ]
-    return broken + kept
 
 
 def _unbounded_below(frame, key: tuple[str, str], label: str, panel: str) -> Finding | None:

@@ -29,7 +29,7 @@ from reportlib.analysis.families import (
     AnalysisContext,
 )
 from reportlib.analysis.findings import PANELS, Finding, FindingKind
-from reportlib.analysis.objective import check_objective
+from reportlib.analysis.objective import broken_objectives, without_claims_on
 from reportlib.errors import ParameterError
 from reportlib.formatting import metric_display_name
 from reportlib.metrics import METRICS, higher_is_better, is_bookkeeping, is_quality_metric
@@ -321,10 +321,12 @@ def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
         n_evaluations=int(len(evaluations)), best=best, best_findings=tuple(best_findings),
         scores=score_analysis,
     )
+    # A broken loss: its claims go, from each family's findings before the next reads them.
+    broken = broken_objectives(run, panels)
     found: list[Finding] = []
     for family in RULE_FAMILIES:
-        found += family(ctx, list(found))
-    found = check_objective(run, panels, found)  # a broken loss: its claims go
+        found += without_claims_on(family(ctx, list(found)), broken)
+    found = broken + found
     # Report order: the three panels, then overall observations, then caveats.
     ordered = sorted(found, key=lambda f: _PANEL_ORDER.get(f.panel, len(PANELS)))
     title = run.meta.get("title")
