@@ -1,8 +1,8 @@
 """Build many reports at once: in parallel, skipping those already up to date, with an index.
 
 :func:`build_batch` takes run folders (or folders of run folders), builds each
-report with :func:`reportlib.build.build_report` in ``jobs`` worker processes
-(:mod:`reportlib.workers`), keeps going past a run that fails, and writes
+report with :func:`reportlib.build.build_report` in up to ``jobs`` worker
+processes (:mod:`reportlib.workers`; one run alone in this process), keeps going past a run that fails, and writes
 ``<out_dir>/index.html``: one sortable table of every report in ``out_dir``.
 Each worker runs its notebooks in one warm kernel (:mod:`reportlib.engine`)
 unless ``cold`` is set.
