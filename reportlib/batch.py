@@ -2,8 +2,9 @@
 
 :func:`build_batch` takes run folders (or folders of run folders), builds each
 report with :func:`reportlib.build.build_report` in up to ``jobs`` worker
-processes (:mod:`reportlib.workers`; one run alone in this process), keeps going past a run that fails, and writes
-``<out_dir>/index.html``: one sortable table of every report in ``out_dir``.
+processes (:mod:`reportlib.workers`; one run alone in this process), keeps
+going past a run that fails, and writes ``<out_dir>/index.html``: one sortable
+table of every report in ``out_dir``.
 Each worker runs its notebooks in one warm kernel (:mod:`reportlib.engine`)
 unless ``cold`` is set.
 

@@ -440,6 +440,15 @@ def test_too_few_points_explains_hf_default_logging_steps() -> None:
     assert finding.evidence["logging_steps"] == 500
 
 
+def test_too_few_evaluations_name_the_logged_eval_steps() -> None:
+    # A trainer_state.json records eval_steps: the caveat says why there are so few.
+    run = synthetic_run([3.0, 2.5, 2.2, 2.0], val=[2.4, 2.3], meta={"eval_steps": 500})
+    (finding,) = [f for f in analyze_run(run).findings
+                  if f.kind is FindingKind.TOO_FEW_POINTS and f.evidence["split"] == "eval"]
+    assert "(eval_steps=500)" in finding.message
+    assert finding.evidence["eval_steps"] == 500
+
+
 def test_too_few_points_silent_with_enough_points() -> None:
     summary = analyze_run(synthetic_run([3.0, 2.0, 1.0])).curves[("train", "loss")]
     assert detect_too_few_points(summary, label="training loss") == []

@@ -213,7 +213,8 @@ def caveats_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
         if key is not None:
             out += detect_too_few_points(
                 ctx.curves[key], label=ctx.labels[panel], total_steps=ctx.total_steps,
-                logging_steps=int_or_none(ctx.run.meta.get("logging_steps")))
+                logging_steps=int_or_none(ctx.run.meta.get("logging_steps")),
+                eval_steps=int_or_none(ctx.run.meta.get("eval_steps")))
         else:
             out.append(_no_data(ctx, panel))
     out += detect_few_evaluations(ctx.n_evaluations)
