@@ -188,8 +188,10 @@ def build_report(
     # are ready: a build that fails or is killed leaves the previous report as it was.
     _remove_stale_staging(target)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
+    # Hashes every input file: once per build, for summary.json and report.md alike.
+    provenance = signature(run, params)
     try:
-        write_summary(result, staging / "summary.json", parameters=params)
+        write_summary(result, staging / "summary.json", provenance=provenance)
         handed = save_result(result, staging / RESULT_FILE)
         try:
             executed = execute_notebook(staging, {**params, "result_file": str(handed)},
@@ -200,7 +202,7 @@ def build_report(
         finally:
             handed.unlink(missing_ok=True)
         html = export_html(executed, staging / "report.html")
-        write_markdown(run, result.analysis, staging / "report.md", parameters=params)
+        write_markdown(run, result.analysis, staging / "report.md", provenance=provenance)
         if chromium is not None:
             from reportlib.pdf import print_pdf
 
@@ -246,22 +248,22 @@ def _kept_failed_notebook(error: BuildError, staging: Path, target: Path) -> Bui
                       hint=error.hint)
 
 
-def write_summary(result: RunResult, path: Path, *, parameters: Mapping[str, Any]) -> Path:
+def write_summary(result: RunResult, path: Path, *, provenance: Mapping[str, Any]) -> Path:
     """Write the ``summary.json`` of an analysed run, with the build's provenance, atomically.
 
     It is what ``reportlib summary --json`` prints for the same run, plus the
-    ``provenance`` key (reportlib's version, the build's parameters and the
-    input files' hashes), which only a build knows.
+    ``provenance`` key (:func:`reportlib.provenance.signature`: reportlib's
+    version, the build's parameters and the input files' hashes), which only a
+    build knows.
     """
-    text = summary_json(result.run, result.analysis,
-                        extra={"provenance": signature(result.run, parameters)})
+    text = summary_json(result.run, result.analysis, extra={"provenance": dict(provenance)})
     return write_text_atomic(path, text)
 
 
 def write_markdown(run: Run, analysis: RunAnalysis, path: Path, *,
-                   parameters: Mapping[str, Any]) -> Path:
-    """Write ``report.md`` (results table, narrative, provenance) atomically."""
-    text = render_markdown(run, analysis, provenance=signature(run, parameters))
+                   provenance: Mapping[str, Any]) -> Path:
+    """Write ``report.md`` (results table, narrative, ``provenance``) atomically."""
+    text = render_markdown(run, analysis, provenance=provenance)
     return write_text_atomic(path, text)
 
 

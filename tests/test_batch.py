@@ -21,6 +21,7 @@ from reportlib.cli import main
 from reportlib.errors import DependencyMissingError, ParameterError
 from reportlib.ingest import load_run
 from reportlib.pipeline import analyze
+from reportlib.provenance import signature
 from tests.conftest import (
     EXAMPLE_DIR,
     EXAMPLE_NAME,
@@ -95,7 +96,7 @@ def fake_report(example_run, tmp_path, monkeypatch):
     report.mkdir(parents=True)
     run = load_run(run_dir)
     params = report_parameters(run_dir, smoothing=0.6)
-    write_summary(analyze(run), report / "summary.json", parameters=params)
+    write_summary(analyze(run), report / "summary.json", provenance=signature(run, params))
     for name in ("report.html", "report.ipynb", "report.md"):
         (report / name).write_text("stub", encoding="utf-8")
     for path in report.iterdir():
