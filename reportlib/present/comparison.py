@@ -17,7 +17,14 @@ from reportlib.analysis import smooth_ema
 from reportlib.analysis.comparison import COMPARE_NOISE_MULTIPLIER, Difference, RunComparison
 from reportlib.errors import ParameterError
 from reportlib.formatting import format_number, format_position
-from reportlib.present.figures import FIGSIZE, PANELS, RAW_ALPHA, SMOOTH_MIN_POINTS, literal_text
+from reportlib.present.figures import (
+    FIGSIZE,
+    PANELS,
+    RAW_ALPHA,
+    SMOOTH_MIN_POINTS,
+    downsample_indices,
+    literal_text,
+)
 from reportlib.present.narrative import escape_inline
 from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
 
@@ -99,15 +106,19 @@ def plot_compare_curves(runs: Sequence[Any], analyses: Sequence[Any], *,
 
 
 def _draw_run(ax: Any, frame: pd.DataFrame, smoothing: float, color: Any, name: str) -> None:
+    """One run's curve: raw and faint, its EMA on top (smoothed over every point, drawn
+    thinned as the report's figure draws it, by :func:`downsample_indices`)."""
     steps = frame["step"].to_numpy()
     values = frame["value"].to_numpy(dtype=float)
     finite = np.where(np.isfinite(values), values, np.nan)
+    shown = downsample_indices(finite)
     if len(values) < SMOOTH_MIN_POINTS or smoothing == 0:
-        ax.plot(steps, finite, marker="o", ms=3, color=color, label=name)
+        ax.plot(steps[shown], finite[shown], marker="o", ms=3, color=color, label=name)
         return
-    ax.plot(steps, finite, color=color, alpha=RAW_ALPHA, lw=1.0)
+    ax.plot(steps[shown], finite[shown], color=color, alpha=RAW_ALPHA, lw=1.0)
     smoothed = np.where(np.isfinite(values), smooth_ema(values, smoothing), np.nan)
-    ax.plot(steps, smoothed, color=color, lw=1.8, label=f"{name} (EMA {smoothing:g})")
+    ax.plot(steps[shown], smoothed[shown], color=color, lw=1.8,
+            label=f"{name} (EMA {smoothing:g})")
 
 
 def best_checkpoints_table(comparison: RunComparison) -> pd.DataFrame:
