@@ -15,6 +15,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,11 +26,17 @@ from typing import Any
 from reportlib import __version__
 from reportlib.analysis import RunAnalysis
 from reportlib.analysis.comparison import RunComparison, compare_runs
-from reportlib.build import DEFAULT_CELL_TIMEOUT, execute_notebook, export_html, notebook_path
+from reportlib.build import (
+    DEFAULT_CELL_TIMEOUT,
+    STAGING_PREFIX,
+    execute_notebook,
+    export_html,
+    notebook_path,
+)
 from reportlib.errors import ParameterError
-from reportlib.ingest import load_runs
+from reportlib.ingest import select_runs
 from reportlib.outputs import COMPARE_FOLDER, report_dir, write_text_atomic
-from reportlib.pipeline import analyze
+from reportlib.pipeline import RunResult, analyze, save_result
 from reportlib.present.settings import DEFAULT_SMOOTHING, check_smoothing
 from reportlib.provenance import portable_parameters, signature
 from reportlib.run import Run
@@ -63,7 +71,8 @@ class Comparison:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def load_comparison(run_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
+def load_comparison(run_dirs: Sequence[str | os.PathLike[str]], *,
+                    result_files: Sequence[str | os.PathLike[str]] | None = None) -> Comparison:
     """Read, score and analyse runs through :func:`reportlib.analyze`, then compare them.
 
     Parameters
@@ -71,6 +80,10 @@ def load_comparison(run_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     run_dirs:
         Run folders, log files or folders of runs: every run that
         :func:`reportlib.ingest.select_runs` finds (two or more).
+    result_files:
+        One result saved by :func:`reportlib.pipeline.save_result` per run found,
+        in order: ``reportlib compare`` hands its notebook the analyses it
+        already made, so each run is read and analysed once per comparison.
 
     Returns
     -------
@@ -87,8 +100,26 @@ def load_comparison(run_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     """
     if isinstance(run_dirs, (str, os.PathLike)):
         run_dirs = [run_dirs]  # a folder of runs compares every run found in it
-    # discovery: the runs and names every command sees, then the one pipeline for each
-    results = tuple(analyze(run) for run in load_runs(run_dirs))
+    return _compared(_results(run_dirs, result_files))
+
+
+def _results(run_dirs: Sequence[str | os.PathLike[str]],
+             result_files: Sequence[str | os.PathLike[str]] | None = None) -> tuple[RunResult, ...]:
+    """Each run's result: discovery's runs and names, then the one pipeline for each (as
+    ``reportlib build`` calls it), or the results saved in ``result_files`` for those runs."""
+    selection = select_runs(run_dirs)
+    if selection.errors:
+        raise selection.errors[0][1]
+    files = [None] * len(selection.runs) if result_files is None else list(result_files)
+    if len(files) != len(selection.runs):
+        raise ParameterError(f"{len(files)} result files for {len(selection.runs)} runs",
+                             hint="run the notebook without result_files to analyse the runs")
+    return tuple(analyze(source.path, name=source.name, result_file=file)
+                 for source, file in zip(selection.runs, files, strict=True))
+
+
+def _compared(results: Sequence[RunResult]) -> Comparison:
+    """The :class:`Comparison` of analysed runs (two or more)."""
     if len(results) < 2:
         raise ParameterError(f"comparing needs at least two runs; found {len(results)}",
                              hint="give two or more run folders, or a folder holding several")
@@ -171,7 +202,10 @@ def build_comparison(
     """
     started = time.perf_counter()
     smoothing = check_smoothing(smoothing)
-    comparison = load_comparison(run_dirs)
+    if isinstance(run_dirs, (str, os.PathLike)):
+        run_dirs = [run_dirs]
+    results = _results(run_dirs)
+    comparison = _compared(results)
     params = {"run_dirs": [str(Path(p).resolve()) for p in run_dirs],
               "smoothing": float(smoothing)}
     name = comparison_name([run.name for run in comparison.runs])
@@ -179,9 +213,17 @@ def build_comparison(
     folder.mkdir(parents=True, exist_ok=True)
     target = report_dir(folder, name)
     summary = write_text_atomic(target / "comparison.json", comparison_json(comparison, params))
-    executed = execute_notebook(target, params, cell_timeout=cell_timeout,
-                                title=f"Comparison: {' vs '.join(r.name for r in comparison.runs)}",
-                                notebook=COMPARE_NOTEBOOK, name="compare")
+    # The notebook reads these analyses instead of redoing them (removed once it ran).
+    handed = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
+    try:
+        files = [str(save_result(result, handed / f"run-{n}.pickle"))
+                 for n, result in enumerate(results)]
+        executed = execute_notebook(
+            target, {**params, "result_files": files}, cell_timeout=cell_timeout,
+            title=f"Comparison: {' vs '.join(r.name for r in comparison.runs)}",
+            notebook=COMPARE_NOTEBOOK, name="compare")
+    finally:
+        shutil.rmtree(handed, ignore_errors=True)
     html = export_html(executed, target / "compare.html")
     from reportlib.batch import INDEX_FILE, write_index
 

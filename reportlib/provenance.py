@@ -24,7 +24,7 @@ from reportlib import __version__
 _CHUNK = 1 << 20
 
 #: Report parameters that hold a path, or a list of paths: written with :func:`portable_path`.
-PATH_PARAMETERS = ("run_dir", "run_dirs", "result_file")
+PATH_PARAMETERS = ("run_dir", "run_dirs", "result_file", "result_files")
 
 
 def portable_path(path: str | os.PathLike[str], *, base: Path | None = None) -> str:
