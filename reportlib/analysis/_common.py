@@ -20,8 +20,8 @@ def finite_rows(frame: pd.DataFrame | None) -> pd.DataFrame:
     return rows.sort_values("step", kind="stable").reset_index(drop=True)
 
 
-def epoch_or_none(value: Any) -> float | None:
-    """A logged epoch as a float, or None when unknown (NaN, inf, None)."""
+def finite_or_none(value: Any) -> float | None:
+    """A logged value (an epoch, a level) as a float, or None when unknown (NaN, inf, None)."""
     if value is None:
         return None
     x = float(value)
@@ -72,7 +72,7 @@ def value_at_or_before(frame: pd.DataFrame | None, step: int) -> float | None:
 
 
 __all__ = [
-    "epoch_or_none",
+    "finite_or_none",
     "finite_rows",
     "float_or_none",
     "int_or_none",

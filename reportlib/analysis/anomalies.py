@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from reportlib.analysis._common import epoch_or_none, finite_rows, value_at_or_before, value_text
+from reportlib.analysis._common import finite_or_none, finite_rows, value_at_or_before, value_text
 from reportlib.analysis.curves import MAD_TO_SIGMA, resolution
 from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.templates import (
@@ -196,7 +196,7 @@ def detect_spikes(
     if not hits:
         return []
     steps = [int(steps_all[i]) for i, _ in hits]
-    epochs = [epoch_or_none(rows["epoch"].iloc[i]) for i, _ in hits]
+    epochs = [finite_or_none(rows["epoch"].iloc[i]) for i, _ in hits]
     spike_values = [float(values[i]) for i, _ in hits]
     baselines = [b for _, b in hits]
     named = "; ".join(
@@ -252,7 +252,7 @@ def detect_non_finite(
         return []
     idx = np.flatnonzero(bad)
     steps = [int(rows["step"].iloc[i]) for i in idx]
-    epochs = [epoch_or_none(rows["epoch"].iloc[i]) for i in idx]
+    epochs = [finite_or_none(rows["epoch"].iloc[i]) for i in idx]
     texts = [value_text(float(values[i])) for i in idx]
     diverged = bool(bad[idx[0]:].all())
     kinds = ", ".join(sorted({"NaN" if t == "nan" else t for t in texts}))
@@ -337,7 +337,7 @@ def detect_divergence(
     first = float(values[0])
     recovered = end < values.size - 1
     lr = value_at_or_before(learning_rate, int(steps[start])) if learning_rate is not None else None
-    where = lambda i: format_position(int(steps[i]), epoch_or_none(epochs[i]))  # noqa: E731
+    where = lambda i: format_position(int(steps[i]), finite_or_none(epochs[i]))  # noqa: E731
     partly = bool(not recovered and values[-1] <= DIVERGENCE_PARTLY_RECOVERED * peak)
     if recovered:
         recovery = say("divergence.recovered", threshold=float(threshold[end + 1]),

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportlib.analysis._common import epoch_or_none, finite_rows
+from reportlib.analysis._common import finite_or_none, finite_rows
 from reportlib.analysis.curves import noise_scale
 from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.templates import format_position, plural, say
@@ -102,7 +102,7 @@ def _best_choice(frame: pd.DataFrame | None, criterion: str, higher: bool
         return None
     values = rows["value"].to_numpy(dtype=float)
     i = int(np.argmax(values) if higher else np.argmin(values))
-    return CheckpointChoice(int(rows["step"].iloc[i]), epoch_or_none(rows["epoch"].iloc[i]),
+    return CheckpointChoice(int(rows["step"].iloc[i]), finite_or_none(rows["epoch"].iloc[i]),
                             float(values[i]), criterion)
 
 

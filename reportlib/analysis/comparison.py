@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reportlib.analysis._common import finite_or_none
 from reportlib.analysis.run_analysis import RunAnalysis
 from reportlib.analysis.seeds import SeedGroup, seed_groups
 from reportlib.errors import ParameterError
@@ -195,13 +196,6 @@ class RunComparison:
                              hint=f"runs: {', '.join(e.name for e in self.runs)}")
 
 
-def _finite(value: Any) -> float | None:
-    if value is None:
-        return None
-    x = float(value)
-    return x if math.isfinite(x) else None
-
-
 def run_entry(analysis: RunAnalysis, scores: Any = None) -> RunEntry:
     """The :class:`RunEntry` of one run, from its analysis and optional scoring result.
 
@@ -214,15 +208,15 @@ def run_entry(analysis: RunAnalysis, scores: Any = None) -> RunEntry:
     entry: dict[str, Any] = dict(
         name=analysis.run_name,
         title=analysis.title,
-        best_val_loss=_finite(val.best) if val else None,
+        best_val_loss=finite_or_none(val.best) if val else None,
         best_val_step=val.best_step if val else None,
         best_val_epoch=val.best_epoch if val else None,
         val_loss_noise=val.noise if val else None,
-        final_train_loss=_finite(train.last) if train else None,
+        final_train_loss=finite_or_none(train.last) if train else None,
         metric=metric.metric if metric else None,
         metric_name=analysis.eval_metric_name,
         higher_is_better=metric.higher_is_better if metric else None,
-        best_metric=_finite(metric.best) if metric else None,
+        best_metric=finite_or_none(metric.best) if metric else None,
         best_metric_step=metric.best_step if metric else None,
         best_metric_epoch=metric.best_epoch if metric else None,
         metric_noise=metric.noise if metric else None,

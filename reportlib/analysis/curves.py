@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reportlib.analysis._common import finite_or_none
 from reportlib.errors import ParameterError
 from reportlib.metrics import bounds_for
 from reportlib.metrics import higher_is_better as _higher_is_better
@@ -370,13 +371,6 @@ def trend(
     return "flat"
 
 
-def _optional_float(value: object) -> float | None:
-    if value is None:
-        return None
-    x = float(value)  # type: ignore[arg-type]
-    return x if math.isfinite(x) else None
-
-
 def summarize_curve(
     frame: pd.DataFrame,
     *,
@@ -425,7 +419,7 @@ def summarize_curve(
     def at(i: int | None) -> tuple[float | None, int | None, float | None]:
         if i is None:
             return None, None, None
-        return float(values[i]), int(steps[i]), _optional_float(epochs[i])
+        return float(values[i]), int(steps[i]), finite_or_none(epochs[i])
 
     first_i = int(finite_idx[0]) if n_finite else None
     last_i = int(finite_idx[-1]) if n_finite else None

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from reportlib.analysis._common import epoch_or_none, finite_rows
+from reportlib.analysis._common import finite_or_none, finite_rows
 from reportlib.analysis.curves import (
     MIN_POINTS_FOR_TREND,
     near_ceiling,
@@ -242,7 +242,7 @@ def _tail_over(
     basis = bounds[1] - level if error_based and bounds is not None else level
     return TailChange(
         n_points=size, start_step=int(x[0]), end_step=int(x[-1]),
-        start_epoch=epoch_or_none(epochs[0]), end_epoch=epoch_or_none(epochs[-1]),
+        start_epoch=finite_or_none(epochs[0]), end_epoch=finite_or_none(epochs[-1]),
         level=level, first_mean=first_mean, last_mean=last_mean, k_end=k,
         change=change, improvement=improvement,
         relative=change / abs(level) if level != 0 else None,

@@ -23,7 +23,6 @@ from reportlib.analysis.caveats import (
     detect_small_dataset,
     detect_too_few_points,
 )
-from reportlib.analysis.checkpoints import BestCheckpoint
 from reportlib.analysis.chrf_evidence import ScoreAnalysis
 from reportlib.analysis.curves import CurveSummary
 from reportlib.analysis.end_of_training import (
@@ -73,7 +72,6 @@ class AnalysisContext:
     epochs: float | None
     epochs_source: str | None
     n_evaluations: int
-    best: BestCheckpoint | None
     best_findings: tuple[Finding, ...]
     scores: ScoreAnalysis | None
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportlib.analysis._common import epoch_or_none, finite_rows, train_levels_at_evals
+from reportlib.analysis._common import finite_or_none, finite_rows, train_levels_at_evals
 from reportlib.analysis.curves import noise_scale
 from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.templates import format_number as _fmt
@@ -170,7 +170,7 @@ def detect_overfitting(
     epochs = val["epoch"].to_numpy(dtype=float)
     i_min = int(np.argmin(values))
     minimum = float(values[i_min])
-    min_step, min_epoch = steps[i_min], epoch_or_none(epochs[i_min])
+    min_step, min_epoch = steps[i_min], finite_or_none(epochs[i_min])
     noise = noise_scale(values) or 0.0
     threshold = max(OVERFIT_NOISE_MULTIPLIER * noise, OVERFIT_MIN_RELATIVE_RISE * abs(minimum))
     where_min = format_position(min_step, min_epoch)
@@ -191,7 +191,7 @@ def detect_overfitting(
     end_level = float(np.median(after[-END_LEVEL_POINTS:]))
     rise = end_level - minimum
     relative_rise = rise / abs(minimum) if minimum != 0 else None
-    last_step, last_epoch = steps[-1], epoch_or_none(epochs[-1])
+    last_step, last_epoch = steps[-1], finite_or_none(epochs[-1])
     evidence.update(end_value=end_level, last_value=float(values[-1]), last_step=last_step,
                     last_epoch=last_epoch, rise=rise, relative_rise=relative_rise,
                     steps=[min_step, last_step])
@@ -299,15 +299,15 @@ def detect_train_val_gap(
         "split": "eval", "metric": "loss", "rule": "train_val_gap",
         "parameters": {"train_level": source},
         "steps": [steps[i] for i, _ in pairs], "gaps": [g for _, g in pairs],
-        "first_gap": gap0, "first_step": steps[i0], "first_epoch": epoch_or_none(epochs[i0]),
-        "last_gap": gap1, "last_step": steps[i1], "last_epoch": epoch_or_none(epochs[i1]),
+        "first_gap": gap0, "first_step": steps[i0], "first_epoch": finite_or_none(epochs[i0]),
+        "last_gap": gap1, "last_step": steps[i1], "last_epoch": finite_or_none(epochs[i1]),
         "change": change, "train_loss_source": source,
     }
     return [Finding(
         FindingKind.TRAIN_VAL_GAP, Severity.INFO,
         say("gap", source=_SOURCE_WORDS[source], gap0=gap0,
-            where0=format_position(steps[i0], epoch_or_none(epochs[i0])), gap1=gap1,
-            where1=format_position(steps[i1], epoch_or_none(epochs[i1])), how=how),
+            where0=format_position(steps[i0], finite_or_none(epochs[i0])), gap1=gap1,
+            where1=format_position(steps[i1], finite_or_none(epochs[i1])), how=how),
         evidence, panel="overall",
     )]
 
@@ -367,7 +367,7 @@ def detect_early_stopping(
     saved = (total - steps[stop_i]) / total
     near_text = ("the run's lowest" if best_i == lowest_i else
                  f"within {_fmt(near)} of the run's lowest, {_fmt(float(values[lowest_i]))} at "
-                 f"{format_position(steps[lowest_i], epoch_or_none(epochs[lowest_i]))}")
+                 f"{format_position(steps[lowest_i], finite_or_none(epochs[lowest_i]))}")
     evidence = {
         "split": "eval", "metric": "loss", "rule": "early_stopping",
         "parameters": {"patience": EARLY_STOPPING_PATIENCE,
@@ -375,7 +375,7 @@ def detect_early_stopping(
                        "near_noise": EARLY_STOPPING_NEAR_NOISE,
                        "near_relative": EARLY_STOPPING_NEAR_RELATIVE},
         "steps": [steps[best_i], steps[stop_i]], "stop_step": steps[stop_i],
-        "stop_epoch": epoch_or_none(epochs[stop_i]), "kept_step": steps[best_i],
+        "stop_epoch": finite_or_none(epochs[stop_i]), "kept_step": steps[best_i],
         "kept_value": float(values[best_i]), "lowest_step": steps[lowest_i],
         "lowest_value": float(values[lowest_i]), "shortfall": shortfall, "near": near,
         "total_steps": total, "saved_fraction": saved,
@@ -384,8 +384,8 @@ def detect_early_stopping(
         FindingKind.EARLY_STOPPING, Severity.INFO,
         say("early_stopping", patience=EARLY_STOPPING_PATIENCE,
             min_delta=format_percent(EARLY_STOPPING_MIN_DELTA),
-            where_stop=format_position(steps[stop_i], epoch_or_none(epochs[stop_i])),
-            where_best=format_position(steps[best_i], epoch_or_none(epochs[best_i])),
+            where_stop=format_position(steps[stop_i], finite_or_none(epochs[stop_i])),
+            where_best=format_position(steps[best_i], finite_or_none(epochs[best_i])),
             best=float(values[best_i]), near=near_text, saved=format_percent(saved),
             total=total),
         evidence, panel="overall",

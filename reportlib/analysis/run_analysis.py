@@ -318,7 +318,7 @@ def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
     ctx = AnalysisContext(
         run=run, curves=curves, panels=panels, labels=labels, metric_name=metric_name,
         total_steps=total_steps, epochs=epochs, epochs_source=epochs_source,
-        n_evaluations=int(len(evaluations)), best=best, best_findings=tuple(best_findings),
+        n_evaluations=int(len(evaluations)), best_findings=tuple(best_findings),
         scores=score_analysis,
     )
     # A broken loss: its claims go, from each family's findings before the next reads them.
