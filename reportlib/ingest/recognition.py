@@ -75,16 +75,8 @@ def _lightning_run(folder: Path) -> tuple[Path, ...] | None:
     return (metrics, hparams) if hparams.is_file() else (metrics,)
 
 
-#: Files that mark a W&B run's files folder (the run folder itself, or its ``files/``).
-WANDB_MARKERS = (wandb.HISTORY_FILE, wandb.SUMMARY_FILE, "wandb-metadata.json")
-
-
 def _wandb_run(folder: Path) -> tuple[Path, ...] | None:
-    for candidate in (folder / "files", folder):
-        markers = [candidate / name for name in WANDB_MARKERS if (candidate / name).is_file()]
-        if markers:
-            return tuple(markers)
-    return None
+    return wandb.markers_in(folder) or None
 
 
 def _yolo_run(folder: Path) -> tuple[Path, ...] | None:

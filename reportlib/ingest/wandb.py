@@ -53,7 +53,7 @@ HISTORY_FILE = "wandb-history.jsonl"
 SUMMARY_FILE = "wandb-summary.json"
 CONFIG_FILE = "config.yaml"
 #: W&B-only files that mark a folder as a run's files.
-_MARKERS = (HISTORY_FILE, SUMMARY_FILE, "wandb-metadata.json")
+MARKERS = (HISTORY_FILE, SUMMARY_FILE, "wandb-metadata.json")
 
 #: Keys that hold the training step, by preference; ``_step`` (W&B's call count) last.
 STEP_KEYS = ("train/global_step", "trainer/global_step", "global_step", "_step")
@@ -63,15 +63,24 @@ WALL_TIME_KEY = "_timestamp"
 _MODEL_KEYS = ("model_name_or_path", "_name_or_path", "model_name", "model")
 
 
+def markers_in(folder: Path) -> tuple[Path, ...]:
+    """The W&B files (:data:`MARKERS`) of a run: in ``folder/files``, else in ``folder``."""
+    for candidate in (folder / "files", folder):
+        found = tuple(candidate / name for name in MARKERS if (candidate / name).is_file())
+        if found:
+            return found
+    return ()
+
+
 def find_files_folder(folder: Path) -> Path | None:
     """The folder holding a run's W&B files: ``folder/files``, ``folder``, or the newest run's."""
-    for candidate in (folder / "files", folder):
-        if candidate.is_dir() and any((candidate / m).is_file() for m in _MARKERS):
-            return candidate
+    found = markers_in(folder)
+    if found:
+        return found[0].parent
     runs = sorted(folder.glob("run-*"), reverse=True) + sorted(folder.glob("wandb/run-*"),
                                                                reverse=True)
     for run in runs:
-        if (run / "files").is_dir() and any((run / "files" / m).is_file() for m in _MARKERS):
+        if markers_in(run / "files"):
             return run / "files"
     return None
 
