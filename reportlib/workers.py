@@ -170,36 +170,46 @@ class _Forked:
         self.returncode: int | None = None
         self.stdin = os.fdopen(requests_write, "wb")
         self.stdout = os.fdopen(replies_read, "rb")
+        # The batch's threads may poll, signal and reap it at once (an interrupt stops
+        # every worker from the main thread while each worker's thread does the same):
+        # one waitpid at a time, and no signal to a pid once it is reaped (and reusable).
+        self._lock = threading.Lock()
 
-    def poll(self) -> int | None:
-        """Its exit status (negative: the signal that killed it), None while it runs."""
+    def _reap(self) -> int | None:
+        """:meth:`poll`, the lock held."""
         if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped by another waitpid (not ours): status unknown
+                pid, status = self.pid, 0
             if pid:
                 self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
 
+    def poll(self) -> int | None:
+        """Its exit status (negative: the signal that killed it), None while it runs."""
+        with self._lock:
+            return self._reap()
+
     def wait(self, timeout: float | None = None) -> int:
         """Wait for it to exit (and reap it); raises TimeoutExpired after ``timeout`` s."""
-        if timeout is None:
-            if self.returncode is None:
-                _, status = os.waitpid(self.pid, 0)
-                self.returncode = os.waitstatus_to_exitcode(status)
-            return self.returncode
-        deadline = time.monotonic() + timeout
-        while self.poll() is None:
-            if time.monotonic() >= deadline:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() >= deadline:
                 raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
             time.sleep(0.01)
-        return self.returncode
+        return code
+
+    def _signal(self, signum: int) -> None:
+        with self._lock:
+            if self._reap() is None:  # not reaped: the pid is still this worker's
+                os.kill(self.pid, signum)
 
     def terminate(self) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
+        self._signal(signal.SIGTERM)
 
     def kill(self) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, signal.SIGKILL)
+        self._signal(signal.SIGKILL)
 
 
 class _Worker:
@@ -214,6 +224,7 @@ class _Worker:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.pipes = (self.proc.stdin.fileno(), self.proc.stdout.fileno())
         _PARENT_PIPES.update(self.pipes)
+        self._stopping = threading.Lock()
 
     def call(self, ref: str, args: tuple[Any, ...]) -> Any:
         """Run one job; raises EOFError or OSError when the worker died."""
@@ -233,17 +244,22 @@ class _Worker:
         return peak if isinstance(peak, int) else 0
 
     def stop(self) -> None:
-        """Ask it to stop (SIGTERM), kill it if it does not, and reap it."""
-        if self.proc.poll() is None:
-            try:
-                self.proc.wait(timeout=EXIT_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.proc.wait()
-        _PARENT_PIPES.difference_update(self.pipes)
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe is not None and not pipe.closed:
-                pipe.close()
+        """Wait for it to exit, kill it if it does not within EXIT_TIMEOUT, and reap it.
+
+        Safe from several threads at once (an interrupt stops every worker from
+        the main thread while the worker's own thread may be stopping it too).
+        """
+        with self._stopping:
+            if self.proc.poll() is None:
+                try:
+                    self.proc.wait(timeout=EXIT_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+            self.proc.wait()
+            _PARENT_PIPES.difference_update(self.pipes)
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None and not pipe.closed:
+                    pipe.close()
 
     def terminate(self) -> None:
         """Stop it now (on an interrupt): SIGTERM, then SIGKILL; reaped either way."""

@@ -475,6 +475,49 @@ def test_first_workers_are_forked_and_a_replacement_is_started_afresh(tmp_path):
     assert report["peak"] > 0
 
 
+STOPPED_FROM_MANY_THREADS = """
+import json, os, threading
+from reportlib.workers import _Worker
+
+errors = []
+for _ in range(10):
+    worker = _Worker("", fork=True)
+    ready = threading.Barrier(8)
+
+    def stop():
+        ready.wait()
+        try:
+            worker.terminate()
+        except Exception as exc:
+            errors.append(type(exc).__name__ + ": " + str(exc))
+
+    threads = [threading.Thread(target=stop) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+try:
+    left = os.waitpid(-1, os.WNOHANG)
+except ChildProcessError:
+    left = None
+print(json.dumps({"errors": errors, "left": left}))
+"""
+
+
+@linux_only
+def test_a_forked_worker_stopped_from_many_threads_at_once_is_reaped_once(tmp_path):
+    # On Ctrl-C the main thread stops every worker while each worker's own thread,
+    # seeing its reply cut short, stops it too: one reaps it, none may fail or signal
+    # a pid already reaped.
+    script = tmp_path / "parent.py"
+    script.write_text(STOPPED_FROM_MANY_THREADS, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    assert report == {"errors": [], "left": None}
+
+
 @pytest.mark.slow
 @linux_only
 def test_ctrl_c_stops_a_batch_at_once_and_leaves_nothing_behind(example_run, tmp_path):
