@@ -434,6 +434,16 @@ def test_a_dead_worker_fails_only_its_job_and_every_worker_is_reaped(jobs, worke
     assert _new_children(before) == []
 
 
+def _run_parent(tmp_path: Path, code: str, *args: str, timeout: int = 120) -> list[str]:
+    """Run ``code`` as a fresh Python process (one thread: it may fork); its stdout lines."""
+    script = tmp_path / "parent.py"
+    script.write_text(code, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
 FORKING_PARENT = """
 import json, os, sys
 from reportlib.workers import may_fork, run_in_workers
@@ -456,12 +466,7 @@ print(json.dumps({"results": {str(k): v for k, v in results.items()}, "left": le
 
 @linux_only
 def test_first_workers_are_forked_and_a_replacement_is_started_afresh(tmp_path):
-    script = tmp_path / "parent.py"
-    script.write_text(FORKING_PARENT, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = _run_parent(tmp_path, FORKING_PARENT)
     assert lines[:2] == ["said once", "started"]  # nothing a child wrote out again
     report = json.loads(lines[-1])
     assert len(lines) == 3
@@ -509,12 +514,7 @@ def test_a_forked_worker_stopped_from_many_threads_at_once_is_reaped_once(tmp_pa
     # On Ctrl-C the main thread stops every worker while each worker's own thread,
     # seeing its reply cut short, stops it too: one reaps it, none may fail or signal
     # a pid already reaped.
-    script = tmp_path / "parent.py"
-    script.write_text(STOPPED_FROM_MANY_THREADS, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout.splitlines()[-1])
+    report = json.loads(_run_parent(tmp_path, STOPPED_FROM_MANY_THREADS)[-1])
     assert report == {"errors": [], "left": None}
 
 
@@ -574,13 +574,9 @@ def test_at_j1_a_build_that_kills_its_process_fails_only_its_run(example_run, tm
     runs = [tmp_path / "runs" / name for name in ("first", "dies", "last")]
     for run in runs:
         shutil.copytree(example_run, run)
-    script = tmp_path / "parent.py"
-    script.write_text(ONE_WORKER_DIES, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "out"), *map(str, runs)],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout.splitlines()[-1])
+    lines = _run_parent(tmp_path, ONE_WORKER_DIES, str(tmp_path / "out"), *map(str, runs),
+                        timeout=300)
+    report = json.loads(lines[-1])
     assert report["counts"]["built"] == 2 and report["counts"]["failed"] == 1
     assert report["failed"] == [f"{runs[1]}: the build process died (exit status 9)"]
 
