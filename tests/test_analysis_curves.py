@@ -16,12 +16,11 @@ from hypothesis import strategies as st
 from reportlib.analysis.curves import (
     FLAT_RELATIVE_CHANGE,
     MIN_POINTS_FOR_TREND,
-    noise_scale,
-    resolution,
     smooth_ema,
     summarize_curve,
     trend,
 )
+from reportlib.analysis.noise import noise_scale, resolution
 from reportlib.errors import ParameterError
 
 

@@ -68,6 +68,15 @@ metric_disagrees_with_loss (validation loss and an evaluation metric -- not
     range; false: the same evaluation is best for both (or ties). A small
     shortfall is null, not false: whether it is noise takes a paired test on
     the predictions (issue 11, pattern 7), not the spread between checkpoints.
+no_improvement (per panel curve: training loss, validation loss; n >= 8, and
+    the log starts at the start of training: its first point within 1.5
+    median step gaps of step 0 and, when the epoch is logged, at epoch 1 or
+    earlier; else null)
+    a: the first 3 points; b: the last quarter (at least 2 points), se its
+    mean's standard error. true: mean(b) >= max(a) (the end is on average no
+    lower than even the highest of the first points); false: mean(b) is
+    below min(a) by more than 3 se and more than 10% of mean(a) (a clear
+    fall). A curve ending on NaN, or a diverging run: null.
 early_stopping (validation loss, n >= 8): a patience rule (Keras/Lightning
     EarlyStopping, min_delta 0) replayed over the evaluations, with patience 3
     (Lightning's default) and 5. true: it stops before the last evaluation and
@@ -91,8 +100,8 @@ RUNS = HERE / "runs"
 REPO = HERE.parent.parent
 EXTRA_RUNS = (REPO / "runs" / "tiny-codegen", REPO / "runs" / "tiny-codegen-overfit")
 KINDS = ("overfitting", "divergence", "plateau", "still_improving", "non_finite", "spike",
-         "metric_disagrees_with_loss", "too_few_points", "early_stopping")
-PANEL_KINDS = ("plateau", "still_improving")
+         "metric_disagrees_with_loss", "too_few_points", "early_stopping", "no_improvement")
+PANEL_KINDS = ("plateau", "still_improving", "no_improvement")
 PANELS = ("train_loss", "val_loss")
 #: Evaluation metrics that are the loss in another form, never evidence about quality.
 LOSS_DERIVED = ("perplexity", "ppl", "bits_per", "bpc", "bpb", "xent", "nll")
@@ -108,6 +117,8 @@ CALM_FACTOR = 1.3
 UNDONE = 0.25
 OVERFIT_RISE = 0.05
 PATIENCES = (3, 5)
+START_GAPS = 1.5
+CLEAR_FALL = 0.10
 
 
 def finite(values: np.ndarray) -> np.ndarray:
@@ -149,6 +160,32 @@ def tail_labels(values: np.ndarray, ends_non_finite: bool) -> dict[str, bool | N
     rising = real and d > 0
     return {"plateau": True if plateau else False if real else None,
             "still_improving": True if falling else False if (plateau or rising) else None}
+
+
+def no_improvement_label(curve: Any) -> bool | None:
+    """no_improvement for a loss curve (lower is better), from its first and last quarters."""
+    values = curve["value"].to_numpy(dtype=float)
+    if values.size and not np.isfinite(values[-1]):
+        return None
+    rows = curve[np.isfinite(values)]
+    v, steps = rows["value"].to_numpy(dtype=float), rows["step"].to_numpy(dtype=float)
+    if v.size < 8:
+        return None
+    gaps = np.diff(steps)
+    gaps = gaps[gaps > 0]
+    first_epoch = float(rows["epoch"].iloc[0])
+    if not gaps.size or steps[0] > START_GAPS * float(np.median(gaps)) \
+            or (math.isfinite(first_epoch) and first_epoch > 1):
+        return None
+    a, b = v[:3], v[-max(2, v.size // 4):]
+    end = float(b.mean())
+    se = float(b.std(ddof=1)) / math.sqrt(b.size)
+    if end >= float(a.max()):
+        return True
+    fall = float(a.min()) - end
+    if fall > 3 * se and fall > CLEAR_FALL * abs(float(a.mean())):
+        return False
+    return None
 
 
 def rolling_median(v: np.ndarray, window: int) -> np.ndarray:
@@ -309,7 +346,7 @@ def criteria(folder: Path) -> dict[str, Any]:
     except ReportlibError as exc:
         return {"error": str(exc).splitlines()[0]}
     s = run.scalars
-    labels: dict[str, Any] = {"plateau": {}, "still_improving": {}}
+    labels: dict[str, Any] = {"plateau": {}, "still_improving": {}, "no_improvement": {}}
     labels["non_finite"] = bool((~np.isfinite(s["value"].to_numpy())).any())
     train, val = run.series("train", "loss"), run.series("eval", "loss")
     n_train, n_val = int(np.isfinite(train["value"]).sum()), int(np.isfinite(val["value"]).sum())
@@ -328,7 +365,9 @@ def criteria(folder: Path) -> dict[str, Any]:
     for panel, curve in (("train_loss", train), ("val_loss", val)):
         if not len(curve):
             labels["plateau"][panel] = labels["still_improving"][panel] = False
+            labels["no_improvement"][panel] = False
             continue
+        labels["no_improvement"][panel] = no_improvement_label(curve)
         values = curve["value"].to_numpy()
         tail = tail_labels(values, ends_non_finite=not np.isfinite(values[-1]))
         labels["plateau"][panel] = tail["plateau"]
@@ -337,6 +376,7 @@ def criteria(folder: Path) -> dict[str, Any]:
         labels["still_improving"]["val_loss"] = False
     if labels["divergence"] is True:
         labels["still_improving"] = {p: None for p in PANELS}
+        labels["no_improvement"] = {p: None for p in PANELS}
     spikes = [spike_label(c["value"].to_numpy()) for c in (train, val) if len(c)]
     metrics = [m for m in eval_curves if m != "loss" and not any(d in m for d in LOSS_DERIVED)
                and m not in ("runtime", "samples_per_second", "steps_per_second")]

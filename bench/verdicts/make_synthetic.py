@@ -64,6 +64,7 @@ def negatives(**known: object) -> dict[str, object]:
         "metric_disagrees_with_loss": None, "too_few_points": False, "early_stopping": None,
         "plateau": {"train_loss": None, "val_loss": None},
         "still_improving": {"train_loss": None, "val_loss": None},
+        "no_improvement": {"train_loss": False, "val_loss": False},
     }
     labels.update(known)
     return labels
@@ -178,14 +179,16 @@ def main() -> None:
         train = base * (1 + (peak - 1) * np.where(t < 0.35, bump, tail))
         evals = np.interp(te, t, train) * 0.9
         hf_run(f"syn-diverge-{seed}", noisy(train, r, 0.03), {"eval_loss": noisy(evals, r, 0.005)},
-               negatives(divergence=True, spike=None, overfitting=False, early_stopping=None))
+               negatives(divergence=True, spike=None, overfitting=False, early_stopping=None,
+                         no_improvement={"train_loss": None, "val_loss": None}))
 
     # 13. Divergence late: healthy, then blows up 5x and stays there for the last 30%.
     r = rng(13)
     train = decay(3, 1.0, 6)(t) * np.where(t > 0.7, 5.0, 1.0)
     hf_run("syn-diverge-late", noisy(train, r, 0.02),
            {"eval_loss": noisy(np.interp(te, t, train) * 1.1, r, 0.004)},
-           negatives(divergence=True, spike=None, overfitting=False, early_stopping=None))
+           negatives(divergence=True, spike=None, overfitting=False, early_stopping=None,
+                     no_improvement={"train_loss": None, "val_loss": None}))
 
     # 14-15. NaN: the loss becomes NaN at 60% and stays NaN; an inf in grad_norm only.
     r = rng(14)
@@ -314,7 +317,26 @@ def main() -> None:
     train = decay(3, 1.0, 6)(t) * np.where(t > 0.4, 6.0, 1.0)
     hf_run("syn-diverge-lightning", noisy(train, r, 0.02),
            {"eval_loss": noisy(np.interp(te20, t, train) * 1.1, r, 0.004)},
-           negatives(divergence=True, spike=None, early_stopping=None), fmt="lightning")
+           negatives(divergence=True, spike=None, early_stopping=None,
+                     no_improvement={"train_loss": None, "val_loss": None}), fmt="lightning")
+
+    # 32-33. Nothing learned (a learning rate too small, or labels cut from their inputs):
+    # both losses stay at ln(10) = 2.30 with 4% noise, from the first log to the last.
+    for seed, fmt in ((32, "hf"), (33, "lightning")):
+        r = rng(seed)
+        hf_run(f"syn-not-learning-{fmt}", noisy(np.full(100, 2.30), r, 0.04),
+               {"eval_loss": noisy(np.full(20, 2.31), r, 0.01)},
+               negatives(no_improvement={"train_loss": True, "val_loss": True},
+                         early_stopping=None), fmt=fmt)
+
+    # 34. A learning rate a little too high: both losses creep up by a third over the run,
+    # with no jump (nothing diverges suddenly, and nothing overfits: training loss rises too).
+    r = rng(34)
+    hf_run("syn-creeping-up", noisy(2.0 * (1 + 0.33 * t), r, 0.02),
+           {"eval_loss": noisy(2.1 * (1 + 0.33 * te20), r, 0.004)},
+           negatives(no_improvement={"train_loss": True, "val_loss": True}, divergence=None,
+                     early_stopping=None, still_improving={"train_loss": False,
+                                                           "val_loss": False}))
 
 
 if __name__ == "__main__":

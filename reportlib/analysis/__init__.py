@@ -26,14 +26,7 @@ from reportlib.analysis.checkpoints import (
     compare_best_checkpoints,
     spearman_rho,
 )
-from reportlib.analysis.curves import (
-    CurveSummary,
-    noise_scale,
-    resolution,
-    smooth_ema,
-    summarize_curve,
-    trend,
-)
+from reportlib.analysis.curves import CurveSummary, smooth_ema, summarize_curve, trend
 from reportlib.analysis.end_of_training import TailChange, detect_end_of_training, tail_change
 from reportlib.analysis.families import RULE_FAMILIES, AnalysisContext
 from reportlib.analysis.findings import PANELS, Finding, FindingKind, Severity
@@ -42,6 +35,7 @@ from reportlib.analysis.generalization import (
     detect_overfitting,
     detect_train_val_gap,
 )
+from reportlib.analysis.noise import noise_scale, resolution
 from reportlib.analysis.run_analysis import (
     CURVE_PANELS,
     RunAnalysis,

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from reportlib.analysis._common import finite_or_none, finite_rows, value_at_or_before, value_text
-from reportlib.analysis.curves import MAD_TO_SIGMA, resolution
 from reportlib.analysis.findings import Finding, FindingKind, Severity
+from reportlib.analysis.noise import MAD_TO_SIGMA, resolution
 from reportlib.analysis.templates import (
     cap,
     format_number,
@@ -78,7 +78,7 @@ far is not one lucky batch and a two-point spike does not count as a level."""
 def _local_noise(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Noise standard deviation around each point, from the kept points only.
 
-    The second-difference estimate of :func:`~reportlib.analysis.curves.noise_scale`,
+    The second-difference estimate of :func:`~reportlib.analysis.noise.noise_scale`,
     taken as a rolling median over :data:`SPIKE_NOISE_WINDOW` points.
     """
     kept_positions = np.flatnonzero(keep)

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from reportlib.analysis._common import finite_or_none, finite_rows
-from reportlib.analysis.curves import noise_scale
 from reportlib.analysis.findings import Finding, FindingKind, Severity
+from reportlib.analysis.noise import noise_scale
 from reportlib.analysis.templates import format_position, plural, say
 from reportlib.errors import ParameterError
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reportlib.analysis._common import finite_or_none
+from reportlib.analysis.noise import as_float_array, noise_scale, resolution
 from reportlib.errors import ParameterError
 from reportlib.metrics import bounds_for
 from reportlib.metrics import higher_is_better as _higher_is_better
@@ -56,22 +57,6 @@ SWING_NOISE_MULTIPLIER = 4.0
 """...and by more than this many standard errors of that running median: the
 largest of many running medians passes 2 standard errors by chance on a noisy
 per-batch curve; 4 (a tail of about 1 in 16,000 per point) leaves that to real swings."""
-
-MAX_DECIMALS = 10
-"""The finest resolution looked for: a log that writes values to 10 decimals or
-fewer has that resolution; finer values are taken as written at full precision."""
-
-LATTICE_TOLERANCE = 1e-3
-"""How far from a whole multiple of the lattice step a value may lie (in steps):
-values stored as float32 (TensorBoard, Lightning) carry about 1e-7 of error."""
-
-RESOLUTION_SAMPLE = 1000
-""":func:`resolution` tries each number of decimals on the first 1,000 values before
-all of them: on a million-point full-precision log it stops there."""
-
-MAD_TO_SIGMA = 0.6744897501960817
-"""Median absolute value of N(0, 1): divides a median absolute value into a
-standard deviation for Gaussian noise."""
 
 TREND_VALUES: tuple[str, ...] = ("decreasing", "increasing", "flat", "swinging", "too_few_points")
 """The values :func:`trend` returns."""
@@ -146,13 +131,6 @@ class CurveSummary:
         return (self.split, self.metric)
 
 
-def _as_float_array(values: object) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    if array.ndim != 1:
-        raise ParameterError(f"values must be one-dimensional, got an array of shape {array.shape}")
-    return array
-
-
 def smooth_ema(values: object, weight: float = 0.6) -> np.ndarray:
     """TensorBoard's debiased exponential moving average, exactly.
 
@@ -185,7 +163,7 @@ def smooth_ema(values: object, weight: float = 0.6) -> np.ndarray:
             f"smoothing weight must be in [0, 1], got {weight!r}",
             hint="use 0 for no smoothing and 0.6 for TensorBoard's default",
         )
-    data = _as_float_array(values)
+    data = as_float_array(values)
     out = data.copy()
     if data.size == 0:
         return out
@@ -204,93 +182,6 @@ def smooth_ema(values: object, weight: float = 0.6) -> np.ndarray:
     return out
 
 
-def noise_scale(values: object) -> float | None:
-    """Estimated standard deviation of the point-to-point noise of a curve.
-
-    Uses the second differences ``v[i+1] - 2 v[i] + v[i-1]`` of the finite
-    values, which cancel a locally linear trend, so a steadily falling loss is
-    not mistaken for noise. For independent Gaussian noise of standard
-    deviation s they have standard deviation ``s * sqrt(6)``; the median of
-    their absolute values, divided by 0.6745 and sqrt(6), estimates s robustly
-    (one spike or the turn of a curve barely moves it). Curvature of the trend
-    itself inflates the estimate, which makes the rules that use it cautious.
-    When more than half the second differences are exactly 0 (a quantised metric
-    that repeats its values) yet some are not, the mean absolute value is used
-    instead, so such a curve does not read as noiseless.
-
-    Parameters
-    ----------
-    values:
-        The curve's values in step order (non-finite ones are ignored).
-
-    Returns
-    -------
-    float, or None with fewer than 3 finite values.
-    """
-    data = _as_float_array(values)
-    finite = data[np.isfinite(data)]
-    if finite.size < 3:
-        return None
-    # Work on values scaled to [-1, 1]: second differences of values near the
-    # float limit (1e308) would overflow to inf and turn every verdict into noise.
-    scale = float(np.max(np.abs(finite)))
-    if scale == 0.0:
-        return 0.0
-    unit = finite / scale
-    second = unit[2:] - 2.0 * unit[1:-1] + unit[:-2]
-    with np.errstate(over="ignore"):
-        robust = float(np.median(np.abs(second)))
-        if robust == 0.0 and bool(np.any(second)):
-            # A quantised metric (accuracy over a few hundred examples) repeats its
-            # values, so most second differences are 0 and the median says "no
-            # noise" although the curve moves; the mean absolute value, E|X| =
-            # sigma * sqrt(2 / pi) for Gaussian noise, still sees the moves.
-            return float(np.mean(np.abs(second)) * scale
-                         / (math.sqrt(2.0 / math.pi) * math.sqrt(6.0)))
-        return float(robust * scale / (MAD_TO_SIGMA * math.sqrt(6.0)))
-
-
-def resolution(values: object) -> float | None:
-    """The rounding step of a logged curve: ``1e-4`` when every value is written
-    with at most 4 decimals; for a quantised metric that repeats its values
-    (accuracy over 384 examples moves in steps of 1/384), the step of its
-    lattice; None when the values carry full precision or none is finite.
-
-    A loss logged to 4 decimals near 1e-4 moves by whole rounding steps; a
-    difference of one step is the log's resolution, not a change of the model.
-    """
-    data = _as_float_array(values)
-    finite = data[np.isfinite(data)]
-    if finite.size == 0 or float(np.max(np.abs(finite))) >= 1e6:
-        return None
-    head = finite[:RESOLUTION_SAMPLE]
-    for decimals in range(MAX_DECIMALS + 1):
-        # The first values rule most resolutions out cheaply; all values confirm.
-        for part in (head, finite):
-            scaled = part * 10.0**decimals
-            if not bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-6)):
-                break
-        else:
-            return 10.0**-decimals
-    return _lattice_step(finite)
-
-
-def _lattice_step(finite: np.ndarray) -> float | None:
-    """The common step of a curve whose values repeat (at most half of them
-    distinct) and all lie on one lattice ``v0 + k * step``; None otherwise."""
-    distinct = np.unique(finite)
-    if distinct.size < 2 or distinct.size > finite.size // 2:
-        return None
-    step = float(np.min(np.diff(distinct)))
-    if step <= 0.0:
-        return None
-    # Refine the step on the whole span: one float32 gap is off by about 1e-5.
-    step = float(distinct[-1] - distinct[0]) / round(float(distinct[-1] - distinct[0]) / step)
-    multiples = (distinct - distinct[0]) / step
-    on_lattice = bool(np.all(np.abs(multiples - np.round(multiples)) <= LATTICE_TOLERANCE))
-    return step if on_lattice else None
-
-
 def near_ceiling(values: np.ndarray, bounds: tuple[float, float] | None,
                  higher_is_better: bool | None) -> bool:
     """Whether a higher-is-better bounded metric sits nearer its ceiling than its floor
@@ -303,13 +194,43 @@ def near_ceiling(values: np.ndarray, bounds: tuple[float, float] | None,
     return float(np.median(finite)) > (bounds[0] + bounds[1]) / 2.0
 
 
+@dataclass(frozen=True)
+class TrendEvidence:
+    """The numbers behind a :func:`trend` verdict, on the curve's own scale: ``verdict``
+    (one of :data:`TREND_VALUES`), ``n`` finite values, ``start`` and ``end`` the
+    medians of the first and last ``k`` of them, ``change = end - start``, and the
+    ``threshold`` a change had to exceed to count (the larger of
+    :data:`FLAT_RELATIVE_CHANGE` of the larger level and :data:`TREND_NOISE_MULTIPLIER`
+    standard errors of the change, from ``noise``, see :func:`noise_scale`). The numbers
+    are None (``k`` 0) below :data:`MIN_POINTS_FOR_TREND` points."""
+
+    verdict: str
+    n: int
+    k: int = 0
+    start: float | None = None
+    end: float | None = None
+    change: float | None = None
+    threshold: float | None = None
+    noise: float | None = None
+
+
 def trend(
     values: object,
     *,
     bounds: tuple[float, float] | None = None,
     higher_is_better: bool | None = None,
 ) -> str:
-    """Whether a curve goes down, up, stays flat, or swings and comes back.
+    """Whether a curve goes down, up, stays flat, or swings: :func:`trend_evidence`'s verdict."""
+    return trend_evidence(values, bounds=bounds, higher_is_better=higher_is_better).verdict
+
+
+def trend_evidence(
+    values: object,
+    *,
+    bounds: tuple[float, float] | None = None,
+    higher_is_better: bool | None = None,
+) -> TrendEvidence:
+    """Whether a curve goes down, up, stays flat, or swings and comes back, with its numbers.
 
     The start and end levels are the medians of the first and last
     :data:`TREND_END_POINTS` finite values (a quarter of them, at least one,
@@ -334,14 +255,14 @@ def trend(
 
     Returns
     -------
-    One of :data:`TREND_VALUES`; ``"too_few_points"`` with fewer than
-    :data:`MIN_POINTS_FOR_TREND` finite values.
+    TrendEvidence; its verdict is ``"too_few_points"`` (and its numbers None)
+    with fewer than :data:`MIN_POINTS_FOR_TREND` finite values.
     """
-    data = _as_float_array(values)
+    data = as_float_array(values)
     finite = data[np.isfinite(data)]
     n = finite.size
     if n < MIN_POINTS_FOR_TREND:
-        return "too_few_points"
+        return TrendEvidence("too_few_points", n)
     flipped = near_ceiling(finite, bounds, higher_is_better)
     work = (bounds[1] - finite) if flipped else finite  # type: ignore[index]
     k = max(1, min(TREND_END_POINTS, n // 4))
@@ -353,22 +274,27 @@ def trend(
     # Standard error of a median of k points is about sigma * sqrt(pi / 2k);
     # of the difference of two such medians, sigma * sqrt(pi / k).
     standard_error = 0.0 if noise is None else noise * math.sqrt(math.pi / k)
+    threshold = max(FLAT_RELATIVE_CHANGE * scale, TREND_NOISE_MULTIPLIER * standard_error)
     real = scale > 0.0 and abs(change) > FLAT_RELATIVE_CHANGE * scale \
         and abs(change) > TREND_NOISE_MULTIPLIER * standard_error
+    # The levels on the curve's own scale (the median of ceiling - v is ceiling - the median).
+    first, last = float(np.median(finite[:k])), float(np.median(finite[-k:]))
+    shown = dict(n=n, k=k, start=first, end=last, change=last - first, threshold=threshold,
+                 noise=noise)
     if real:
         if flipped:
             change = -change
-        return "decreasing" if change < 0 else "increasing"
+        return TrendEvidence("decreasing" if change < 0 else "increasing", **shown)
     if n < MIN_POINTS_FOR_FLAT:
-        return "too_few_points"
+        return TrendEvidence("too_few_points", **shown)
     window = max(3, int(n * SWING_WINDOW_FRACTION))
     level = pd.Series(work).rolling(window, center=True, min_periods=1).median().to_numpy()
     departure = float(np.max(np.abs(level - (start + end) / 2.0)))
     # Standard error of a running median of `window` points: sigma * sqrt(pi / 2 window).
     level_error = 0.0 if noise is None else noise * math.sqrt(math.pi / (2 * window))
     if departure > max(SWING_RELATIVE * scale, SWING_NOISE_MULTIPLIER * level_error):
-        return "swinging"
-    return "flat"
+        return TrendEvidence("swinging", **shown)
+    return TrendEvidence("flat", **shown)
 
 
 def summarize_curve(
@@ -461,8 +387,6 @@ def summarize_curve(
 
 __all__ = [
     "FLAT_RELATIVE_CHANGE",
-    "MAD_TO_SIGMA",
-    "MAX_DECIMALS",
     "MIN_POINTS_FOR_FLAT",
     "MIN_POINTS_FOR_TREND",
     "SWING_NOISE_MULTIPLIER",
@@ -472,10 +396,10 @@ __all__ = [
     "TREND_NOISE_MULTIPLIER",
     "TREND_VALUES",
     "CurveSummary",
+    "TrendEvidence",
     "near_ceiling",
-    "noise_scale",
-    "resolution",
     "smooth_ema",
     "summarize_curve",
     "trend",
+    "trend_evidence",
 ]

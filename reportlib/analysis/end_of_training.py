@@ -18,13 +18,9 @@ from typing import Any
 import pandas as pd
 
 from reportlib.analysis._common import finite_or_none, finite_rows
-from reportlib.analysis.curves import (
-    MIN_POINTS_FOR_TREND,
-    near_ceiling,
-    noise_scale,
-    resolution,
-)
+from reportlib.analysis.curves import MIN_POINTS_FOR_TREND, near_ceiling
 from reportlib.analysis.findings import Finding, FindingKind, Severity
+from reportlib.analysis.noise import noise_scale, resolution
 from reportlib.analysis.templates import (
     cap,
     format_epoch,
@@ -172,7 +168,7 @@ def tail_change(
     """How much the last :data:`TAIL_FRACTION` of a curve's finite points (at least
     :data:`MIN_TAIL_POINTS`) changed: the mean of their last third minus the mean of
     their first third, with its standard error ``noise * sqrt(2 / k)`` for thirds
-    of ``k`` points (the noise from :func:`~reportlib.analysis.curves.noise_scale`,
+    of ``k`` points (the noise from :func:`~reportlib.analysis.noise.noise_scale`,
     of the tail itself from :data:`TAIL_OWN_NOISE_POINTS` points on). When that
     is ``unclear`` and its interval uninformative, a longer window (see
     :data:`INFORMATIVE_MARGIN_SHARE`) replaces it if it shows a plateau.

@@ -36,6 +36,7 @@ from reportlib.analysis.generalization import (
     detect_overfitting,
     detect_train_val_gap,
 )
+from reportlib.analysis.progress import detect_no_improvement
 from reportlib.analysis.templates import say
 from reportlib.formatting import metric_display_name
 from reportlib.metrics import is_loss_derived
@@ -135,6 +136,26 @@ def anomalies_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding
     return out
 
 
+def progress_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
+    """Whether each panel's curve improved at all from the start of training to its end.
+
+    Not for a curve that diverged or ends on NaN: those findings say what happened.
+    """
+    out: list[Finding] = []
+    for panel in CURVE_PANELS:
+        key = ctx.panels[panel]
+        if key is None or ctx.curves[key].ends_non_finite:
+            continue
+        if any(f.kind is FindingKind.DIVERGENCE and f.panel == panel for f in found):
+            continue
+        summary = ctx.curves[key]
+        out += detect_no_improvement(
+            ctx.run.series(*key), split=key[0], metric=key[1], label=ctx.labels[panel],
+            panel=panel, higher_is_better=summary.higher_is_better, bounds=summary.bounds,
+            unit="logged point" if key[0] == "train" else "evaluation")
+    return out
+
+
 def generalization_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
     """Overfitting, the train/validation gap and where early stopping would have stopped."""
     train = ctx.frame("train_loss")
@@ -230,6 +251,7 @@ def caveats_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
 
 RULE_FAMILIES: tuple[RuleFamily, ...] = (
     anomalies_family,
+    progress_family,
     generalization_family,
     checkpoints_family,
     end_of_training_family,
@@ -270,5 +292,6 @@ __all__ = [
     "checkpoints_family",
     "end_of_training_family",
     "generalization_family",
+    "progress_family",
     "scores_family",
 ]

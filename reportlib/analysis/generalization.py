@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from reportlib.analysis._common import finite_or_none, finite_rows, train_levels_at_evals
-from reportlib.analysis.curves import noise_scale
 from reportlib.analysis.findings import Finding, FindingKind, Severity
+from reportlib.analysis.noise import noise_scale
 from reportlib.analysis.templates import format_number as _fmt
 from reportlib.analysis.templates import format_percent, format_position, plural, say
 
@@ -43,7 +43,7 @@ noise, so at least two evaluations after the minimum are needed for a verdict.""
 
 OVERFIT_NOISE_MULTIPLIER = 3.0
 """The rise of validation loss above its minimum must exceed this many noise
-standard deviations (:func:`~reportlib.analysis.curves.noise_scale`): the minimum of
+standard deviations (:func:`~reportlib.analysis.noise.noise_scale`): the minimum of
 a noisy series is itself biased low, so a plain 2-sigma rule would fire on noise."""
 
 OVERFIT_MIN_RELATIVE_RISE = 0.02

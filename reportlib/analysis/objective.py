@@ -62,7 +62,7 @@ that learned nothing scores 1/k up to the sampling noise of the evaluation set."
 SUPPRESSED_KINDS = frozenset({
     FindingKind.STILL_IMPROVING, FindingKind.PLATEAU, FindingKind.GETTING_WORSE,
     FindingKind.OVERFITTING, FindingKind.VAL_LOSS_RISING, FindingKind.NO_OVERFITTING,
-    FindingKind.TRAIN_VAL_GAP,
+    FindingKind.TRAIN_VAL_GAP, FindingKind.NO_IMPROVEMENT,
 })
 """Findings that claim a trend, overfitting or a gap: not made from a broken loss
 (with the checkpoint rankings by a broken validation loss)."""
