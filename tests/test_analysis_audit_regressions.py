@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 import reportlib
 from reportlib.present.narrative import render_narrative
 
@@ -87,3 +89,57 @@ def test_monotone_passage_matches_a_scan_per_point():
             values = np.round(values)
         for reach in (1, 2, 3):
             assert (_monotone_through(values, reach) == scan(values, reach)).all()
+
+
+def test_a_best_checkpoint_never_contradicts_the_logs_own_best_loss():
+    """A real fairseq excerpt (epochs 81-84): its valid lines say best_loss 6.84088, lower
+    than any loss they list (6.846 the lowest). 'Best checkpoint: step 10092' alone
+    contradicted that line."""
+    result = reportlib.analyze(DATA / "fairseq" / "flores7_excerpt.log")
+    (best,) = [f for f in result.analysis.findings if f.kind.value == "best_checkpoint"]
+    assert best.message.startswith("Best checkpoint among this log's evaluations")
+    assert "(best_loss 6.84) is lower than every evaluation it lists" in best.message
+    assert best.evidence["earlier_best"] == {"value": 6.84088, "source_key": "best_loss",
+                                             "lowest": 6.846, "lowest_step": 10092,
+                                             "lowest_epoch": 81.0}
+
+
+def _fairseq_log(folder: Path, best: list[float]) -> Path:
+    """GENERATED here: a fairseq log whose validation loss falls at each of 8 evaluations
+    (5.0 down to 4.3), with the given best_loss on each valid line."""
+    lines = []
+    for i, (loss, best_loss) in enumerate(zip([5.0, 4.9, 4.8, 4.7, 4.6, 4.5, 4.4, 4.3], best,
+                                              strict=True), start=1):
+        lines.append(f"| epoch {i:03d} | loss {loss - 0.5:.3f} | num_updates {100 * i}")
+        lines.append(f"| epoch {i:03d} | valid on 'valid' subset | loss {loss:.3f} | "
+                     f"num_updates {100 * i} | best_loss {best_loss}")
+    path = folder / "train.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_earlier_best_loss_makes_no_overfitting_and_early_stopping_claims(tmp_path):
+    own = [5.0, 4.9, 4.8, 4.7, 4.6, 4.5, 4.4, 4.3]  # the running best of the losses listed
+    (tmp_path / "own").mkdir()
+    plain = reportlib.analyze(_fairseq_log(tmp_path / "own", own))
+    assert "no_overfitting" in _kinds(plain)
+    assert "running best" not in render_narrative(plain.analysis)
+    (tmp_path / "earlier").mkdir()
+    earlier = reportlib.analyze(_fairseq_log(tmp_path / "earlier", [4.1] * 8))
+    kinds = _kinds(earlier)
+    assert "no_overfitting" not in kinds and "early_stopping" not in kinds
+    (finding,) = [f for f in earlier.analysis.findings
+                  if f.evidence.get("reason") == "earlier_best"]
+    assert finding.message == (
+        "Whether the model overfits cannot be told from this log: its own running best "
+        "validation loss (best_loss 4.10) is lower than every evaluation it lists (the lowest, "
+        "4.30 at step 800 (epoch 8)), so validation loss was lower before the log begins.")
+
+
+def test_a_running_best_within_the_logs_rounding_is_the_same_checkpoint():
+    from reportlib.analysis.checkpoints import earlier_best
+
+    frame = pd.DataFrame({"step": [1, 2], "epoch": [1.0, 2.0], "value": [6.9, 6.846]})
+    for best, expected in ((6.8455, None), (6.846, None), (6.8449, 6.8449)):
+        found = earlier_best(frame, {"loss": {"value": best, "source_key": "best_loss"}})
+        assert (found and found["value"]) == expected

@@ -164,3 +164,25 @@ def test_running_best_is_not_an_evaluation_value(name: str) -> None:
     metrics = {metric for split, metric in load_run(REAL[name]).curves() if split == "eval"}
     assert not {m for m in metrics if m == "best" or m.startswith("best_")}
     assert "loss" in metrics
+
+
+@pytest.mark.parametrize(("name", "value", "step", "key"), [
+    ("flores7", 6.84088, 10236, "best_loss"),  # its last valid line
+    ("issue514", 6.37204, 24633, "best"),      # fairseq < 0.8: "best", the loss
+])
+def test_the_logs_running_best_is_kept_as_a_fact(name: str, value: float, step: int,
+                                                 key: str) -> None:
+    assert load_run(REAL[name]).meta["best_so_far"] == {
+        "loss": {"value": value, "step": step, "source_key": key}}
+
+
+def test_only_the_first_validation_subset_has_the_running_best(tmp_path: Path) -> None:
+    # fairseq tracks the best on the first --valid-subset only (generated lines)
+    log = tmp_path / "train.log"
+    log.write_text(
+        "| epoch 001 | loss 5.0 | num_updates 10\n"
+        "| epoch 001 | valid on 'valid' subset | loss 5.5 | num_updates 10 | best_loss 5.5\n"
+        "| epoch 001 | valid on 'valid1' subset | loss 4.5 | num_updates 10 | best_loss 4.5\n"
+        "| epoch 001 | valid on 'test' subset | loss 4.0 | num_updates 10 | best_bleu 30.1\n")
+    assert load_run(log).meta["best_so_far"] == {
+        "loss": {"value": 5.5, "step": 10, "source_key": "best_loss"}}

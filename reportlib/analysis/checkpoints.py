@@ -9,7 +9,7 @@ cannot tell, instead of guessing from the spread between checkpoints.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from reportlib.analysis._common import finite_or_none, finite_rows
 from reportlib.analysis.findings import Finding, FindingKind, Severity
-from reportlib.analysis.noise import noise_scale
+from reportlib.analysis.noise import noise_scale, resolution
 from reportlib.analysis.templates import format_position, plural, say
 from reportlib.errors import ParameterError
 
@@ -114,6 +114,35 @@ def checkpoint_step(best_model_checkpoint: Any) -> int | None:
     return int(found[-1]) if found else None
 
 
+def earlier_best(val_loss: pd.DataFrame | None, best_so_far: Any) -> dict[str, Any] | None:
+    """The log's own running best validation loss, when it is below every evaluation listed.
+
+    A log may remember evaluations from before its first line: fairseq's
+    ``best_loss`` (``Run.meta["best_so_far"]["loss"]``) in an excerpt or in a
+    resumed run's new log. When it is lower than every finite validation loss of
+    the log by more than half the log's rounding step, the run's best checkpoint
+    came before the first evaluation here, and "the best checkpoint" or "no
+    overfitting" of the evaluations listed would contradict the log itself.
+
+    Returns
+    -------
+    ``{"value", "source_key", "lowest", "lowest_step", "lowest_epoch"}``, or None.
+    """
+    reported = best_so_far.get("loss") if isinstance(best_so_far, Mapping) else None
+    value = finite_or_none(reported.get("value")) if isinstance(reported, Mapping) else None
+    rows = finite_rows(val_loss)
+    if value is None or rows.empty:
+        return None
+    values = rows["value"].to_numpy(dtype=float)
+    i = int(np.argmin(values))
+    rounding = resolution(values) or 0.0
+    if value >= values[i] - rounding / 2 - 1e-9 * abs(values[i]):
+        return None
+    return {"value": value, "source_key": str(reported.get("source_key", "best_loss")),
+            "lowest": float(values[i]), "lowest_step": int(rows["step"].iloc[i]),
+            "lowest_epoch": finite_or_none(rows["epoch"].iloc[i])}
+
+
 def paired_evaluations(val_loss: pd.DataFrame | None, metric: pd.DataFrame | None) -> pd.DataFrame:
     """Validation loss and the metric side by side, one row per evaluation where both are finite.
 
@@ -166,6 +195,7 @@ def compare_best_checkpoints(
     best_model_checkpoint: Any = None,
     tests: Sequence[PairTest] = (),
     scored: bool = False,
+    best_so_far: Any = None,
 ) -> tuple[BestCheckpoint | None, list[Finding]]:
     """The best checkpoint by validation loss and by the metric; do they agree and move together?
 
@@ -185,6 +215,9 @@ def compare_best_checkpoints(
     scored:
         Whether the run's predictions were scored (then a pair they did not test
         is said to be untested, not untestable from the log).
+    best_so_far:
+        The log's own running bests (``Run.meta["best_so_far"]``): a best
+        validation loss below every evaluation listed is said (:func:`earlier_best`).
 
     Returns
     -------
@@ -238,7 +271,9 @@ def compare_best_checkpoints(
         parts.append(say("best.by_metric", name=name,
                          where=format_position(by_metric.step, by_metric.epoch),
                          value=by_metric.value))
-    sentence = "Best checkpoint " + "; ".join(parts)
+    earlier = earlier_best(val_loss, best_so_far) if by_loss is not None else None
+    sentence = ("Best checkpoint among this log's evaluations " if earlier is not None
+                else "Best checkpoint ") + "; ".join(parts)
     claims: list[dict[str, Any]] = []
     if agree is True:
         sentence += say("best.agree")
@@ -256,7 +291,10 @@ def compare_best_checkpoints(
         sentence += say("best.differ")
     if selected is not None:
         sentence += say("best.selected", selected=selected)
+    if earlier is not None:
+        sentence += say("best.earlier", source=earlier["source_key"], value=earlier["value"])
     evidence = {"rule": "best_checkpoint", "best_checkpoint": best.to_dict(), "metric": metric,
+                "earlier_best": earlier,
                 "metric_at_loss_best": value_there, "shortfall": shortfall, "noise": noise,
                 "threshold": threshold, "noise_claims": claims,
                 "steps": sorted({c.step for c in (by_loss, by_metric) if c is not None})}
@@ -338,6 +376,7 @@ __all__ = [
     "PairTest",
     "checkpoint_step",
     "compare_best_checkpoints",
+    "earlier_best",
     "paired_evaluations",
     "spearman_rho",
 ]

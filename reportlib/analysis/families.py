@@ -23,6 +23,7 @@ from reportlib.analysis.caveats import (
     detect_small_dataset,
     detect_too_few_points,
 )
+from reportlib.analysis.checkpoints import earlier_best
 from reportlib.analysis.chrf_evidence import ScoreAnalysis
 from reportlib.analysis.curves import CurveSummary
 from reportlib.analysis.end_of_training import (
@@ -37,7 +38,7 @@ from reportlib.analysis.generalization import (
     detect_train_val_gap,
 )
 from reportlib.analysis.progress import detect_no_improvement
-from reportlib.analysis.templates import say
+from reportlib.analysis.templates import format_position, say
 from reportlib.formatting import metric_display_name
 from reportlib.metrics import is_loss_derived
 from reportlib.run import Run
@@ -169,12 +170,25 @@ def generalization_family(ctx: AnalysisContext, found: list[Finding]) -> list[Fi
                                say("overfitting.diverged"),
                                {**f.evidence, "about": "overfitting", "reason": "divergence"},
                                panel="overall") for f in overfitting]
+    earlier = earlier_best(val, ctx.run.meta.get("best_so_far"))
+    if earlier is not None:
+        # The log remembers a lower validation loss from before its first line: "no
+        # overfitting" and a patience rule replayed on the evaluations listed would both
+        # start from a minimum that is not the run's.
+        overfitting = [f if f.kind is not FindingKind.NO_OVERFITTING else Finding(
+            FindingKind.INCONCLUSIVE, Severity.INFO,
+            say("overfitting.earlier_best", source=earlier["source_key"],
+                value=earlier["value"], lowest=earlier["lowest"],
+                where=format_position(earlier["lowest_step"], earlier["lowest_epoch"])),
+            {**f.evidence, "about": "overfitting", "reason": "earlier_best",
+             "earlier_best": earlier}, panel="overall") for f in overfitting]
     # Stopping early would cut off a curve that was still improving at the end: then
     # the report advises training longer, and an early-stopping sentence would contradict it.
     improving = any(_still_improving(ctx, panel) for panel in ADVICE_PANELS)
+    stop = not improving and earlier is None
     return (overfitting
             + detect_train_val_gap(val, train, eval_time_train=eval_time)
-            + ([] if improving else detect_early_stopping(val, total_steps=ctx.total_steps)))
+            + (detect_early_stopping(val, total_steps=ctx.total_steps) if stop else []))
 
 
 def _still_improving(ctx: AnalysisContext, panel: str) -> bool:

@@ -314,6 +314,7 @@ def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
         best_model_checkpoint=run.meta.get("best_model_checkpoint"),
         tests=tests,
         scored=score_analysis is not None,
+        best_so_far=run.meta.get("best_so_far"),
     )
     ctx = AnalysisContext(
         run=run, curves=curves, panels=panels, labels=labels, metric_name=metric_name,

@@ -120,6 +120,10 @@ TEMPLATES: dict[str, str] = {
     "divergence.partly_recovered":
         "It partly recovered, to {last} at its last logged point, {where_last}, but stayed "
         "above twice that level ({threshold}).",
+    "overfitting.earlier_best":
+        "Whether the model overfits cannot be told from this log: its own running best "
+        "validation loss ({source} {value}) is lower than every evaluation it lists (the "
+        "lowest, {lowest} at {where}), so validation loss was lower before the log begins.",
     "overfitting.diverged":
         "Whether the model overfits cannot be judged from validation loss: a loss of this run "
         "diverged, and the swings of the divergence, not generalization, shape the validation "
@@ -140,6 +144,10 @@ TEMPLATES: dict[str, str] = {
                            "checkpoints, so whether that difference is noise is not known",
     "best.differ": ": the two criteria pick different checkpoints",
     "best.selected": "; the run itself kept step {selected} as its best model",
+    "best.earlier":
+        "; the log's own running best ({source} {value}) is lower than every evaluation it "
+        "lists, so the run's best checkpoint by validation loss came before this log's first "
+        "evaluation",
     "metric.too_few":
         "Validation {name} and validation loss share {n_text}: too few evaluations to tell "
         "whether they move together (at least {needed} are needed).",

@@ -23,8 +23,11 @@ their epoch's end), or, without progress lines, epochs (step = epoch rank,
 ``clip 0%`` is 0. ``ppl`` is perplexity, ``gnorm`` the
 gradient norm, ``lr`` the learning rate; other names are kept as logged
 (``wps``, ``bsz``...), but ``best_loss`` (the best so far, not a value of that
-evaluation) is not read, and ``wall`` (seconds since the
-start) is the wall time of the values logged with it.
+evaluation) is not a curve: the last one logged on the validation subset's
+lines goes to ``meta["best_so_far"]`` (``{"loss": {"value", "step",
+"source_key"}}``; ``best_bleu`` likewise under ``"bleu"``; before fairseq 0.8 it
+was ``best``, always the loss), and ``wall``
+(seconds since the start) is the wall time of the values logged with it.
 """
 
 from __future__ import annotations
@@ -100,7 +103,8 @@ def load(path: Path) -> Run:
     names: dict[str, tuple[str, str]] = {}
     built = LoggedBuilder()
     unplaced: list[int] = []
-    for row, step in zip(rows, steps_of(rows), strict=True):
+    steps = steps_of(rows)
+    for row, step in zip(rows, steps, strict=True):
         if step < 0:
             unplaced.append(row.epoch)
             continue
@@ -112,6 +116,7 @@ def load(path: Path) -> Run:
             key = f"{row.kind}:{name}"
             names.setdefault(key, (split, _NAMES.get(_bare(name, row), _bare(name, row)) + suffix))
             built.add(key, step, value, float(row.epoch))
+    best_so_far = _best_so_far(rows, steps)
     logged = built.logged()
     # fairseq's "wall" is the seconds since the start: the values' wall time, not a metric.
     for kind in ("inner", "summary", "eval", "test"):
@@ -121,6 +126,8 @@ def load(path: Path) -> Run:
     scalars["source_key"] = (scalars["source_key"].astype(str).str.split(":", n=1).str[1]
                              .astype("category"))
     meta: dict[str, object] = {}
+    if best_so_far:
+        meta["best_so_far"] = best_so_far
     if rows and not counted:
         missing = plural(sum("num_updates" not in row.values for row in rows), "line")
         if has_inner:
@@ -191,6 +198,27 @@ def _batch_counts(rows: list[_Row]) -> list[int]:
     return [-1 if row.epoch not in offset
             else offset[row.epoch] + (row.position[0] if row.position else length[row.epoch])
             for row in rows]
+
+
+def _best_so_far(rows: list[_Row], steps: list[int]) -> dict[str, dict[str, object]]:
+    """The last ``best_<metric>`` of the first validation subset's lines, per metric.
+
+    fairseq tracks the best only on the first ``--valid-subset`` (the one that
+    picks ``checkpoint_best.pt``); a line that could not be placed is skipped.
+    """
+    subset = next((row.subset for row in rows if row.kind == "eval"), None)
+    found: dict[str, dict[str, object]] = {}
+    for row, step in zip(rows, steps, strict=True):
+        if row.kind != "eval" or row.subset != subset or step < 0:
+            continue
+        for name, value in row.values.items():
+            bare = _bare(name, row)
+            if bare == "best":  # fairseq < 0.8: always the loss
+                found["loss"] = {"value": value, "step": step, "source_key": name}
+            elif bare.startswith("best_") and len(bare) > len("best_"):
+                metric = _NAMES.get(bare[len("best_"):], bare[len("best_"):])
+                found[metric] = {"value": value, "step": step, "source_key": name}
+    return found
 
 
 def _is_running_best(name: str, row: _Row) -> bool:
