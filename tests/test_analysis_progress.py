@@ -58,7 +58,8 @@ def test_a_training_loss_that_never_fell_is_a_warning_with_the_logs_own_numbers(
     assert finding.evidence["start"] == pytest.approx(start)
     assert finding.evidence["end"] == pytest.approx(end)
     assert finding.evidence["trend"] == "flat"
-    assert finding.message.startswith("Training loss did not fall over the run")
+    assert finding.message.startswith(
+        "Training loss did not fall from its first logged points to its last")
     assert f"steps {raw['step'].iloc[0]}-{raw['step'].iloc[2]}" in finding.message
     assert f"{start:.3g}" in finding.message and f"{end:.3g}" in finding.message
     # the panel's own sentence says the same trend
@@ -89,13 +90,15 @@ def test_a_rising_loss_got_worse_and_a_flat_metric_did_not_rise():
     (finding,) = detect_no_improvement(curve(rising), split="train", metric="loss",
                                        label="training loss", panel="train_loss",
                                        higher_is_better=False)
-    assert finding.message.startswith("Training loss got worse over the run")
+    assert finding.message.startswith(
+        "Training loss got worse from its first logged points to its last")
     assert finding.evidence["change"] > finding.evidence["threshold"] > 0
     flat = 30 + rng.normal(0, 0.5, 12)
     (finding,) = detect_no_improvement(curve(flat), split="eval", metric="chrf",
                                        label="validation chrF", panel="eval_metric",
                                        higher_is_better=True, unit="evaluation")
-    assert finding.message.startswith("Validation chrF did not rise over the run")
+    assert finding.message.startswith(
+        "Validation chrF did not rise from its first evaluations to its last")
     assert "first 3 evaluations" in finding.message
     # an unknown direction (a learning rate) is not judged
     assert detect_no_improvement(curve(flat), split="train", metric="learning_rate",

@@ -39,8 +39,8 @@ class FindingKind(str, Enum):
     """A loss climbed far above its best level so far for a sustained stretch (with where,
     how high, whether it recovered and the learning rate then)."""
     NO_IMPROVEMENT = "no_improvement"
-    """From the start of training to its end, the curve did not improve beyond its noise
-    (its whole-run trend is flat) or got worse."""
+    """From its first logged points (at the start of training) to its last, the curve did not
+    improve beyond its noise (its whole-run trend is flat) or got worse."""
     EARLY_STOPPING = "early_stopping"
     """Where an early-stopping rule on validation loss would have stopped, and the steps saved."""
     SPIKE = "spike"

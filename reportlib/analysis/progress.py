@@ -101,6 +101,7 @@ def detect_no_improvement(
         change_text += f" ({format_percent(relative, signed=True)})"
     fields = dict(
         label=cap(label), verb="rise" if higher_is_better else "fall",
+        units=f"{unit}s", first_step=int(steps[0]),
         first_text=plural(k, unit), last_text=plural(k, unit),
         first_steps=_step_range(steps[:k]), last_steps=_step_range(steps[-k:]),
         start=evidence.start, end=evidence.end, change=change_text,
