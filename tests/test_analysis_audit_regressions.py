@@ -143,3 +143,35 @@ def test_a_running_best_within_the_logs_rounding_is_the_same_checkpoint():
     for best, expected in ((6.8455, None), (6.846, None), (6.8449, 6.8449)):
         found = earlier_best(frame, {"loss": {"value": best, "source_key": "best_loss"}})
         assert (found and found["value"]) == expected
+
+
+LSTM = DATA / "lightning" / "DiogoFerreira7__LSTM-Implementation__version_2"
+QWEN = DATA / "jsonl" / "xueh88401-web__qwen2.5-7b-medical-finetune"
+
+
+def test_a_loss_moving_by_float32_ulps_has_plateaued_and_never_learned():
+    """A real Lightning log: training loss 0.2522 -> 0.2500 over 3000 tiny epochs, the last
+    quarter moving by 2.9e-07 (float32 ulps are 3e-08 there). It was called 'getting worse
+    at the end'; and the log starts at epoch 24 (two batches an epoch), which hid that the
+    loss never fell."""
+    result = reportlib.analyze(LSTM)
+    findings = {f.kind.value: f for f in result.analysis.findings if f.panel == "train_loss"}
+    assert "getting_worse" not in findings and "plateau" in findings
+    assert findings["no_improvement"].message.startswith(
+        "Training loss did not fall from its first logged points to its last")
+    # the change is over 2% of nothing: the sentence says which bound it is under
+    assert "less than 2% of its level" in findings["no_improvement"].message
+
+
+def test_a_small_rise_beyond_the_noise_is_neither_noise_nor_overfitting():
+    """A real LLaMA-Factory log: eval_loss 1.641 -> 1.552 at step 4500, then +1.66% at the
+    epoch-2 boundary (noise sd 0.004). 'No sign of overfitting ... within its noise' and
+    'did not fall ... training did not measurably improve it' were both false."""
+    result = reportlib.analyze(QWEN)
+    kinds = _kinds(result)
+    assert "no_overfitting" not in kinds and "no_improvement" not in kinds
+    (finding,) = [f for f in result.analysis.findings if f.evidence.get("rule") == "small_rise"]
+    assert finding.message.startswith("Validation loss rose slightly after its minimum of 1.55")
+    assert "1.66% above the minimum" in finding.message
+    assert finding.evidence["noise_threshold"] < finding.evidence["rise"] \
+        <= finding.evidence["threshold"]

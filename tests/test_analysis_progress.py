@@ -34,18 +34,19 @@ def no_improvement(analysis, panel: str | None = None):
             if f.kind is FindingKind.NO_IMPROVEMENT and (panel is None or f.panel == panel)]
 
 
-@pytest.mark.parametrize(("steps", "first_epoch", "expected"), [
-    ([10, 20, 30, 40], None, True),        # HF: the first log at logging_steps
-    ([0, 50, 100], None, True),            # logged at step 0
-    ([49, 99, 149], 0.0, True),            # Lightning: 0-based steps and epochs
-    ([1, 2, 3], 1.0, True),                # epochs counted from 1 (Keras, mmengine)
-    ([10092, 10164, 10236], None, False),  # an excerpt: 140 gaps in
-    ([1000, 2000, 3000], 5.0, False),      # steps counted from the log's first line, epoch 5
-    ([10], None, False),                   # one point: no interval to judge by
+@pytest.mark.parametrize(("steps", "epochs", "expected"), [
+    ([10, 20, 30, 40], None, True),             # HF: the first log at logging_steps
+    ([0, 50, 100], None, True),                 # logged at step 0
+    ([49, 99, 149], [0, 0, 0], True),           # Lightning: 0-based steps and epochs
+    ([1, 2, 3], [1, 2, 3], True),               # epochs counted from 1 (Keras, mmengine)
+    ([49, 99, 149], [24, 49, 74], True),        # tiny epochs: the first log at epoch 24
+    ([10092, 10164, 10236], None, False),       # an excerpt: 140 gaps in
+    ([1000, 2000, 3000], [5, 5, 6], False),     # steps counted from the log's first line
+    ([10], None, False),                        # one point: no interval to judge by
 ])
-def test_a_log_covers_the_start_of_training_only_from_its_first_interval(steps, first_epoch,
+def test_a_log_covers_the_start_of_training_only_from_its_first_interval(steps, epochs,
                                                                          expected):
-    assert starts_at_beginning(steps, first_epoch) is expected
+    assert starts_at_beginning(steps, epochs) is expected
 
 
 def test_a_training_loss_that_never_fell_is_a_warning_with_the_logs_own_numbers():

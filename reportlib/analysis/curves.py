@@ -201,8 +201,9 @@ class TrendEvidence:
     medians of the first and last ``k`` of them, ``change = end - start``, and the
     ``threshold`` a change had to exceed to count (the larger of
     :data:`FLAT_RELATIVE_CHANGE` of the larger level and :data:`TREND_NOISE_MULTIPLIER`
-    standard errors of the change, from ``noise``, see :func:`noise_scale`). The numbers
-    are None (``k`` 0) below :data:`MIN_POINTS_FOR_TREND` points."""
+    standard errors of the change, from ``noise``, see :func:`noise_scale`; the latter
+    is ``noise_threshold``). The numbers are None (``k`` 0) below
+    :data:`MIN_POINTS_FOR_TREND` points."""
 
     verdict: str
     n: int
@@ -212,6 +213,7 @@ class TrendEvidence:
     change: float | None = None
     threshold: float | None = None
     noise: float | None = None
+    noise_threshold: float | None = None
 
 
 def trend(
@@ -280,7 +282,7 @@ def trend_evidence(
     # The levels on the curve's own scale (the median of ceiling - v is ceiling - the median).
     first, last = float(np.median(finite[:k])), float(np.median(finite[-k:]))
     shown = dict(n=n, k=k, start=first, end=last, change=last - first, threshold=threshold,
-                 noise=noise)
+                 noise=noise, noise_threshold=TREND_NOISE_MULTIPLIER * standard_error)
     if real:
         if flipped:
             change = -change

@@ -50,6 +50,12 @@ differences of the tail alone): a loss is noisier early, when it is large, and
 the whole curve's estimate also carries the curvature of its fast start. A
 shorter tail gives too few second differences, and borrows the whole curve's."""
 
+MIN_RELATIVE_CHANGE = 1e-4
+"""A change over the tail under 0.01% of its level (of the error, for a metric judged by
+its error) never counts as improving or worsening, however small the noise: values
+stored as float32 wobble by a few parts in ten million, and a curve that settled
+that finely has plateaued in every sense that matters for training."""
+
 PLATEAU_INTERVAL_LEVEL = 0.90
 """A plateau is shown, not assumed: the change's 90% interval must lie inside the
 plateau band. This is Schuirmann's two one-sided tests (TOST) for equivalence at
@@ -95,8 +101,9 @@ class TailChange:
     ``change / |level|`` (None if 0); ``level`` is the tail's mean;
     ``standard_error`` the standard error of ``change`` given the curve's noise;
     ``resolution`` the log's rounding step (None at full precision);
-    ``threshold`` what a change must exceed to count (the larger of
-    :data:`TAIL_NOISE_MULTIPLIER` standard errors and one rounding step) and
+    ``threshold`` what a change must exceed to count (the largest of
+    :data:`TAIL_NOISE_MULTIPLIER` standard errors, one rounding step and
+    :data:`MIN_RELATIVE_CHANGE` of the level) and
     ``band`` the plateau band.
     """
 
@@ -243,7 +250,8 @@ def _tail_over(
         change=change, improvement=improvement,
         relative=change / abs(level) if level != 0 else None,
         standard_error=standard_error, resolution=step,
-        threshold=max(TAIL_NOISE_MULTIPLIER * standard_error, step or 0.0),
+        threshold=max(TAIL_NOISE_MULTIPLIER * standard_error, step or 0.0,
+                      MIN_RELATIVE_CHANGE * abs(basis)),
         band=max(PLATEAU_RELATIVE_CHANGE * abs(basis), step or 0.0),
         error_based=error_based,
     )
@@ -369,6 +377,7 @@ def detect_end_of_training(
 
 __all__ = [
     "INFORMATIVE_MARGIN_SHARE",
+    "MIN_RELATIVE_CHANGE",
     "MAX_TAIL_FRACTION",
     "MIN_POINTS_FOR_END_VERDICT",
     "MIN_TAIL_POINTS",

@@ -217,6 +217,18 @@ def detect_overfitting(
              "rises_at_the_end": n_up},
             panel="overall",
         )]
+    noise_threshold = OVERFIT_NOISE_MULTIPLIER * noise
+    if noise_threshold < rise <= threshold:
+        # Beyond its noise, yet under the 2% that counts: a small rise, said as such
+        # ("within its noise" would be false, and so would "no sign of overfitting").
+        return [Finding(
+            FindingKind.INCONCLUSIVE, Severity.INFO,
+            say("overfitting.small_rise", minimum=minimum, where_min=where_min,
+                end_text=end_text, rise_text=rise_text, noise_threshold=noise_threshold,
+                relative=format_percent(OVERFIT_MIN_RELATIVE_RISE), threshold=threshold),
+            {**evidence, "about": "overfitting", "rule": "small_rise",
+             "noise_threshold": noise_threshold}, panel="overall",
+        )]
     if rise <= threshold:
         return [Finding(
             FindingKind.NO_OVERFITTING, Severity.INFO,

@@ -12,11 +12,20 @@ history is elsewhere) says nothing about the start, so no claim is made on it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-from reportlib.analysis._common import finite_or_none, finite_rows
-from reportlib.analysis.curves import MIN_POINTS_FOR_FLAT, trend_evidence
+from reportlib.analysis._common import finite_rows
+from reportlib.analysis.curves import (
+    FLAT_RELATIVE_CHANGE,
+    MIN_POINTS_FOR_FLAT,
+    SWING_NOISE_MULTIPLIER,
+    SWING_WINDOW_FRACTION,
+    TrendEvidence,
+    trend_evidence,
+)
 from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.templates import cap, format_number, format_percent, plural, say
 
@@ -27,25 +36,32 @@ START_GAPS = 1.5
 an excerpt or a resumed run that starts thousands of steps in."""
 
 MAX_FIRST_EPOCH = 1.0
-"""...and at an epoch of at most 1: within the first epoch counted from 0 (HF,
-Lightning, Keras), or the first epoch counted from 1 (fairseq, mmengine)."""
+"""...and, when its epoch is logged, at an epoch of at most 1 (within the first epoch
+counted from 0, as HF, Lightning and Keras do, or the first counted from 1, as
+fairseq and mmengine do) or within 1.5 of its median epoch gaps (a run of tiny
+epochs logged every 25 of them)."""
 
 
-def starts_at_beginning(steps: object, first_epoch: float | None = None) -> bool:
+def starts_at_beginning(steps: object, epochs: object = None) -> bool:
     """Whether the first of ``steps`` (sorted, finite rows) is the run's first logging interval.
 
-    ``first_epoch``, the epoch logged with it when known, must be at most
-    :data:`MAX_FIRST_EPOCH` too: a log that starts at epoch 5 is an excerpt, even
-    when its steps are counted from its own first line (fairseq's 2018 layout).
+    ``epochs``, logged with them (NaN where unknown), must start early too (see
+    :data:`MAX_FIRST_EPOCH`): a log that starts at epoch 5 is an excerpt, even when
+    its steps are counted from its own first line (fairseq's 2018 layout).
     """
-    if first_epoch is not None and first_epoch > MAX_FIRST_EPOCH:
+    if not _starts_early(steps):
         return False
-    values = np.asarray(steps, dtype=float)
-    if values.size < 2:
-        return False
+    known = np.asarray([] if epochs is None else epochs, dtype=float)
+    known = known[np.isfinite(known)]
+    return bool(known.size == 0 or known[0] <= MAX_FIRST_EPOCH or _starts_early(known))
+
+
+def _starts_early(positions: object) -> bool:
+    """Whether the first position is within :data:`START_GAPS` median gaps of zero."""
+    values = np.asarray(positions, dtype=float)
     gaps = np.diff(values)
     gaps = gaps[gaps > 0]
-    if gaps.size == 0:
+    if values.size < 2 or gaps.size == 0:
         return False
     return bool(values[0] <= START_GAPS * float(np.median(gaps)))
 
@@ -86,14 +102,16 @@ def detect_no_improvement(
     if higher_is_better is None or len(rows) < MIN_POINTS_FOR_FLAT:
         return []
     steps = rows["step"].to_numpy()
-    if not starts_at_beginning(steps, finite_or_none(rows["epoch"].iloc[0])):
+    if not starts_at_beginning(steps, rows["epoch"].to_numpy(dtype=float)):
         return []
-    evidence = trend_evidence(rows["value"].to_numpy(dtype=float), bounds=bounds,
-                              higher_is_better=higher_is_better)
+    values = rows["value"].to_numpy(dtype=float)
+    evidence = trend_evidence(values, bounds=bounds, higher_is_better=higher_is_better)
     worse = "increasing" if not higher_is_better else "decreasing"
     if evidence.verdict not in ("flat", worse) or evidence.change is None:
         return []
     k = evidence.k
+    if evidence.verdict == "flat" and _improved_between(values, evidence, higher_is_better):
+        return []
     relative = (evidence.change / abs(evidence.start)
                 if evidence.start not in (None, 0.0) else None)
     change_text = ("+" if evidence.change > 0 else "") + format_number(evidence.change)
@@ -108,6 +126,11 @@ def detect_no_improvement(
         threshold=evidence.threshold,
     )
     key = "no_improvement.flat" if evidence.verdict == "flat" else "no_improvement.worse"
+    if key == "no_improvement.flat":
+        floor = evidence.threshold > (evidence.noise_threshold or 0.0)
+        fields["within"] = (say("no_improvement.within_floor",
+                                relative=format_percent(FLAT_RELATIVE_CHANGE))
+                            if floor else say("no_improvement.within_noise"))
     return [Finding(
         FindingKind.NO_IMPROVEMENT, Severity.WARNING, say(key, **fields),
         {"split": split, "metric": metric, "rule": "no_improvement", "trend": evidence.verdict,
@@ -118,6 +141,30 @@ def detect_no_improvement(
          "steps": [int(s) for s in (*steps[:k], *steps[-k:])]},
         panel=panel,
     )]
+
+
+def _improved_between(values: np.ndarray, evidence: TrendEvidence,
+                      higher_is_better: bool) -> bool:
+    """Whether the curve's level in between beat its start by more than the trend's
+    threshold: then it improved and gave it back, which the overfitting and
+    end-of-training findings describe, and "training did not improve it" would be false.
+
+    The level is a running median over a tenth of the points (at least 3), and the gain
+    of its best over the start must also clear :data:`SWING_NOISE_MULTIPLIER` standard
+    errors of that difference, as a swing must: the best of many running medians of pure
+    noise lies away from the start by chance.
+    """
+    window = max(3, int(values.size * SWING_WINDOW_FRACTION))
+    level = pd.Series(values).rolling(window, center=True).median().dropna().to_numpy()
+    if level.size == 0 or evidence.start is None or evidence.threshold is None:
+        return False
+    best = float(level.max() if higher_is_better else level.min())
+    gain = best - evidence.start if higher_is_better else evidence.start - best
+    # Standard errors of a median of n points: sigma * sqrt(pi / 2n), for the start's k
+    # points and the running median's window.
+    error = (evidence.noise or 0.0) * math.sqrt(math.pi / (2 * evidence.k)
+                                                + math.pi / (2 * window))
+    return gain > max(evidence.threshold, SWING_NOISE_MULTIPLIER * error)
 
 
 def _step_range(steps: np.ndarray) -> str:

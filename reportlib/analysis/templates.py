@@ -33,6 +33,11 @@ TEMPLATES: dict[str, str] = {
         "No sign of overfitting: validation loss reached its minimum of {minimum} at "
         "{where_min}, and {end_text}, {rise_text}, within its noise (a rise had to exceed "
         "{threshold}).",
+    "overfitting.small_rise":
+        "Validation loss rose slightly after its minimum of {minimum} at {where_min}: "
+        "{end_text}, {rise_text}. That is more than its noise (a rise beyond "
+        "{noise_threshold} stands out) but less than the {relative} of the minimum "
+        "({threshold}) this report requires to call it overfitting.",
     "overfitting.rising_within_noise":
         "Validation loss may be starting to overfit, but the log alone cannot tell: after "
         "its minimum of {minimum} at {where_min} it rose at each of its last {n_up} "
@@ -89,8 +94,10 @@ TEMPLATES: dict[str, str] = {
     "no_improvement.flat":
         "{label} did not {verb} from its first {units} to its last: the median of its first "
         "{first_text} ({first_steps}) was {start} and of its last {last_text} ({last_steps}) "
-        "{end}, a change of {change}, which is within its noise (a change had to exceed "
-        "{threshold} to count). Training after step {first_step} did not measurably improve it.",
+        "{end}, a change of {change}, {within} (a change had to exceed {threshold} to "
+        "count). Training after step {first_step} did not measurably improve it.",
+    "no_improvement.within_noise": "which is within its noise",
+    "no_improvement.within_floor": "less than {relative} of its level",
     "no_improvement.worse":
         "{label} got worse from its first {units} to its last: the median of its first "
         "{first_text} ({first_steps}) was {start} and of its last {last_text} ({last_steps}) "
