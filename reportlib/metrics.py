@@ -226,8 +226,9 @@ def normalise_key(key: str, default_split: str = "train") -> tuple[str, str]:
     ``("eval", "loss")``; ``test_loss`` and ``loss_test`` give ``("test",
     "loss")`` (see :data:`SPLIT_WORDS`); ``loss`` gives ``(default_split,
     "loss")``; a split word inside a path gives the split too
-    (``metrics/val_loss`` is eval ``metrics/loss``); ``eval_chrf`` and
-    ``chrF`` give ``chrf``.
+    (``metrics/val_loss`` is eval ``metrics/loss``), and so does one among
+    the words of a name written with spaces (``Final Test F1 Score`` is test
+    ``final_f1_score``); ``eval_chrf`` and ``chrF`` give ``chrf``.
     """
     name = key.strip()
     lowered = name.lower()
@@ -249,6 +250,14 @@ def normalise_key(key: str, default_split: str = "train") -> tuple[str, str]:
                 break
     if split is None and "/" in lowered:
         split, lowered = _split_inside(lowered)
+    if split is None and " " in lowered.strip():
+        # A name written as words (a CSV header "Final Test F1 Score"): a split word
+        # among them gives the split, and is taken out.
+        words = lowered.split()
+        found = next(((i, sp) for i, w in enumerate(words) for sp, ws in SPLIT_WORDS.items()
+                      if w in ws), None)
+        if found is not None and len(words) > 1:
+            split, lowered = found[1], " ".join(words[:found[0]] + words[found[0] + 1:])
     split = default_split if split is None else split
     lowered = lowered.replace(" ", "_")
     metric = _ALIASES.get(lowered, _ALIASES.get(re.sub(r"[_\-]", "", lowered), lowered))

@@ -175,3 +175,19 @@ def test_a_small_rise_beyond_the_noise_is_neither_noise_nor_overfitting():
     assert "1.66% above the minimum" in finding.message
     assert finding.evidence["noise_threshold"] < finding.evidence["rise"] \
         <= finding.evidence["threshold"]
+
+
+def test_a_test_only_log_reports_its_test_scores_not_that_nothing_was_measured():
+    """A real Lightning log of a trainer.test() call (test_loss 0.1567, test_acc 0.9542).
+    'The quality of the outputs is not measured in this log' and 'the run was not
+    evaluated' were false."""
+    folder = DATA / "lightning" / "FelixSoderstrom__waste-classification-cnn__version_0"
+    result = reportlib.analyze(folder)
+    text = render_narrative(result.analysis)
+    assert "not measured" not in text and "was not evaluated" not in text
+    (finding,) = [f for f in result.analysis.findings if f.kind.value == "test_results"]
+    assert finding.message.startswith("The log has a held-out test evaluation: test_loss 0.157 "
+                                      "and test_acc 0.954 at step 0 (epoch 0).")
+    assert [(r["source_key"], r["value"]) for r in finding.evidence["results"]] == [
+        ("test_loss", 0.15669432282447815), ("test_acc", 0.954224169254303)]
+    assert "evaluated only on its test set" in text

@@ -48,7 +48,8 @@ def test_epoch_only_log_counts_epochs(tmp_path: Path) -> None:
     run = plain_csv.load(write(tmp_path, "Epoch,Loss,Val Loss\n1,2.0,2.5\n2,1.5,2.2\n"))
     assert run.series("train", "loss")[["step", "epoch"]].values.tolist() == [[1, 1.0], [2, 2.0]]
     assert run.meta["step_unit"] == "epoch"
-    assert run.curves() == [("train", "loss"), ("train", "val_loss")]
+    # "Val Loss", a header written as words, is the validation loss
+    assert run.curves() == [("train", "loss"), ("eval", "loss")]
 
 
 def test_split_column_gives_each_row_its_split(tmp_path: Path) -> None:

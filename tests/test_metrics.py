@@ -35,6 +35,12 @@ from reportlib.metrics import SPLIT_WORDS, higher_is_better, normalise_key, norm
         # Position names keep their suffix: global_step is not "global".
         ("global_step", ("train", "global_step")),
         ("train/global_step", ("train", "global_step")),
+        # Names written as words (a CSV header): a split word among them is the split,
+        # a word that merely contains one is not.
+        ("Final Test F1 Score", ("test", "final_f1_score")),
+        ("Val Loss", ("eval", "loss")),
+        ("interval loss", ("train", "interval_loss")),
+        ("Test", ("train", "test")),
     ],
 )
 def test_normalise_key(key: str, expected: tuple[str, str]) -> None:

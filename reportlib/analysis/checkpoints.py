@@ -21,6 +21,7 @@ from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.noise import noise_scale, resolution
 from reportlib.analysis.templates import format_position, plural, say
 from reportlib.errors import ParameterError
+from reportlib.run import Run
 
 MIN_EVALS_FOR_CORRELATION = 5
 """Fewer paired evaluations than this and the rank correlation of the metric with
@@ -141,6 +142,44 @@ def earlier_best(val_loss: pd.DataFrame | None, best_so_far: Any) -> dict[str, A
     return {"value": value, "source_key": str(reported.get("source_key", "best_loss")),
             "lowest": float(values[i]), "lowest_step": int(rows["step"].iloc[i]),
             "lowest_epoch": finite_or_none(rows["epoch"].iloc[i])}
+
+
+def detect_test_results(run: Run) -> list[Finding]:
+    """One ``test_results`` finding naming the last value of each test-split curve.
+
+    The names are the log's own (``test_acc``), losses first; each value with the
+    step (and epoch) it was logged at. Nothing when the log has no test split.
+    """
+    groups: dict[tuple[int, float | None, int], list[str]] = {}
+    evidence = []
+    keys = sorted((key for key in run.curves() if key[0] == "test"),
+                  key=lambda key: (key[1] != "loss", key[1]))
+    for key in keys:
+        rows = finite_rows(run.series(*key))
+        if rows.empty:
+            continue
+        mask = (run.scalars["split"] == key[0]) & (run.scalars["metric"] == key[1])
+        name = str(run.scalars.loc[mask, "source_key"].iloc[-1])
+        last = rows.iloc[-1]
+        step, epoch = int(last["step"]), finite_or_none(last["epoch"])
+        groups.setdefault((step, epoch, len(rows)), []).append(
+            say("test_results.value", name=name, value=float(last["value"])))
+        evidence.append({"metric": key[1], "source_key": name, "value": float(last["value"]),
+                         "step": step, "epoch": epoch, "n_values": len(rows)})
+    if not evidence:
+        return []
+    items = [say("test_results.item", values=_and(values), where=format_position(step, epoch),
+                 count=say("test_results.count", n=n) if n > 1 else "")
+             for (step, epoch, n), values in groups.items()]
+    return [Finding(FindingKind.TEST_RESULTS, Severity.INFO,
+                    say("test_results", items="; ".join(items)),
+                    {"rule": "test_results", "split": "test", "results": evidence,
+                     "steps": sorted({e["step"] for e in evidence})}, panel="overall")]
+
+
+def _and(words: list[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def paired_evaluations(val_loss: pd.DataFrame | None, metric: pd.DataFrame | None) -> pd.DataFrame:
@@ -376,6 +415,7 @@ __all__ = [
     "PairTest",
     "checkpoint_step",
     "compare_best_checkpoints",
+    "detect_test_results",
     "earlier_best",
     "paired_evaluations",
     "spearman_rho",

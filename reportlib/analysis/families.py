@@ -23,7 +23,7 @@ from reportlib.analysis.caveats import (
     detect_small_dataset,
     detect_too_few_points,
 )
-from reportlib.analysis.checkpoints import earlier_best
+from reportlib.analysis.checkpoints import detect_test_results, earlier_best
 from reportlib.analysis.chrf_evidence import ScoreAnalysis
 from reportlib.analysis.curves import CurveSummary
 from reportlib.analysis.end_of_training import (
@@ -203,8 +203,9 @@ def _still_improving(ctx: AnalysisContext, panel: str) -> bool:
 
 
 def checkpoints_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
-    """The best checkpoint and whether the metric agrees with the loss (computed once)."""
-    return list(ctx.best_findings)
+    """The best checkpoint and whether the metric agrees with the loss (computed once),
+    then the log's held-out test scores."""
+    return list(ctx.best_findings) + detect_test_results(ctx.run)
 
 
 def end_of_training_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
@@ -279,6 +280,10 @@ def _no_data(ctx: AnalysisContext, panel: str) -> Finding:
         return Finding(FindingKind.NO_DATA, Severity.WARNING,
                        say("no_data.val_loss_evaluated", metric=ctx.metric_name),
                        {"panel": panel, "rule": "no_data"}, panel=panel)
+    tested = sorted({m for s, m in ctx.curves if s == "test"})
+    if panel == "val_loss" and tested:
+        return Finding(FindingKind.NO_DATA, Severity.WARNING, say("no_data.val_loss_tested"),
+                       {"panel": panel, "rule": "no_data", "test_metrics": tested}, panel=panel)
     if panel in ("train_loss", "val_loss"):
         return Finding(FindingKind.NO_DATA, Severity.WARNING, say(f"no_data.{panel}"),
                        {"panel": panel, "rule": "no_data"}, panel=panel)
@@ -289,6 +294,13 @@ def _no_data(ctx: AnalysisContext, panel: str) -> Finding:
         extra = say("no_data.derived", names=" and ".join(derived),
                     verb="is" if len(derived) == 1 else "are",
                     pronoun="it" if len(derived) == 1 else "they")
+    scored = [m for m in tested if m != "loss" and not is_loss_derived(m)]
+    if scored:
+        names = " and ".join(metric_display_name(m) for m in scored)
+        return Finding(FindingKind.NO_DATA, Severity.INFO,
+                       say("no_data.eval_metric_tested", names=names, derived=extra),
+                       {"panel": panel, "rule": "no_data", "loss_derived": derived,
+                        "test_metrics": scored}, panel=panel)
     return Finding(FindingKind.NO_DATA, Severity.INFO, say("no_data.eval_metric", derived=extra),
                    {"panel": panel, "rule": "no_data", "loss_derived": derived}, panel=panel)
 

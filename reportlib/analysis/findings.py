@@ -55,6 +55,9 @@ class FindingKind(str, Enum):
     """The evaluation metric and validation loss move together over the evaluations."""
     METRIC_DISAGREES_WITH_LOSS = "metric_disagrees_with_loss"
     """The evaluation metric and validation loss point at different checkpoints or move apart."""
+    TEST_RESULTS = "test_results"
+    """The run's held-out test scores (the last value of each test curve), reported as
+    logged and never used as the validation curve."""
     CHRF_SOURCE = "chrf_source"
     """Where the report's chrF comes from (predictions or the log), and whether they agree."""
     CHRF_GAIN_SIGNIFICANT = "chrf_gain_significant"

@@ -282,6 +282,18 @@ TEMPLATES: dict[str, str] = {
     "no_data.eval_metric":
         "No evaluation metric independent of the loss was logged (such as chrF): the quality "
         "of the outputs is not measured in this log{derived}.",
+    "no_data.val_loss_tested":
+        "Validation loss was not logged: the run was evaluated only on its test set (see the "
+        "overall observations), so generalisation during training cannot be judged.",
+    "no_data.eval_metric_tested":
+        "No validation metric independent of the loss was logged (such as chrF): the quality "
+        "of the outputs is measured only by the test evaluation ({names}){derived}.",
+    "test_results":
+        "The log has a held-out test evaluation: {items}. The report's curves and verdicts "
+        "come from the training and validation splits only.",
+    "test_results.item": "{values} at {where}{count}",
+    "test_results.value": "{name} {value}",
+    "test_results.count": " (the last of {n} test values)",
     "no_data.derived":
         " ({names} {verb} computed from the loss itself, so {pronoun} say nothing the loss "
         "does not)",

@@ -29,8 +29,8 @@ SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
 
 KIND_ORDER: tuple[str, ...] = (
     "non_finite", "divergence", "overfitting", "val_loss_rising", "no_improvement",
-    "early_stopping",
-    "best_checkpoint", "no_overfitting", "getting_worse", "still_improving", "plateau",
+    "early_stopping", "best_checkpoint", "test_results", "no_overfitting", "getting_worse",
+    "still_improving", "plateau",
     "chrf_drop_after_best", "chrf_gain_not_significant", "chrf_gain_significant",
     "metric_disagrees_with_loss", "spike",
 )
