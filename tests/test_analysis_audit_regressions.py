@@ -191,3 +191,20 @@ def test_a_test_only_log_reports_its_test_scores_not_that_nothing_was_measured()
     assert [(r["source_key"], r["value"]) for r in finding.evidence["results"]] == [
         ("test_loss", 0.15669432282447815), ("test_acc", 0.954224169254303)]
     assert "evaluated only on its test set" in text
+
+
+def test_a_metric_stuck_at_zero_is_not_the_panel_metric_nor_a_rounding_step():
+    """A real printed MT log (audited, not stored here) printed 'Seq Acc: 0.0000' at each of
+    52 evaluations next to a token accuracy that moved: the report judged the stuck one,
+    with 'one rounding step of the log' of 1.00 (taken from the whole number 0)."""
+    from reportlib.analysis import main_eval_metric, resolution
+    from reportlib.run import Run, make_scalars
+
+    assert resolution([0.0] * 52) is None
+    assert resolution([2.3026] * 8) == 1e-4  # one written value still shows its decimals
+    rows = [dict(step=s, split="eval", metric=m, value=v, source_key=m)
+            for s in range(1, 11)
+            for m, v in (("seq_acc", 0.0), ("token_acc", 0.06 + 0.001 * s))]
+    run = Run(name="generated", path=Path("generated"), format="generated",
+              scalars=make_scalars(rows))
+    assert main_eval_metric(run) == ("eval", "token_acc")

@@ -87,7 +87,8 @@ def resolution(values: object) -> float | None:
     """The rounding step of a logged curve: ``1e-4`` when every value is written
     with at most 4 decimals; for a quantised metric that repeats its values
     (accuracy over 384 examples moves in steps of 1/384), the step of its
-    lattice; None when the values carry full precision or none is finite.
+    lattice; None when the values carry full precision, none is finite, or every
+    value is the same whole number (``0.0000`` printed at each evaluation).
 
     A loss logged to 4 decimals near 1e-4 moves by whole rounding steps; a
     difference of one step is the log's resolution, not a change of the model.
@@ -96,6 +97,8 @@ def resolution(values: object) -> float | None:
     finite = data[np.isfinite(data)]
     if finite.size == 0 or float(np.max(np.abs(finite))) >= 1e6:
         return None
+    if float(np.min(finite)) == float(np.max(finite)) and float(finite[0]).is_integer():
+        return None  # one whole value (0 at every point) says nothing of the log's decimals
     head = finite[:RESOLUTION_SAMPLE]
     for decimals in range(MAX_DECIMALS + 1):
         # The first values rule most resolutions out cheaply; all values confirm.

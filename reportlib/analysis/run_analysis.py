@@ -137,18 +137,29 @@ def main_eval_metric(run: Run) -> tuple[str, str] | None:
     lower-is-better one (WER...), then any other, skipping what
     :func:`reportlib.metrics.is_quality_metric` rejects: the loss, metrics
     derived from it (perplexity: moving with the loss is a tautology, not
-    evidence), optimizer values and bookkeeping. None when there is none.
+    evidence), optimizer values and bookkeeping. A metric that never moved (every
+    finite value the same, as a sequence accuracy stuck at 0) comes after the ones
+    that did: it cannot show a trend, a best checkpoint or agreement with the loss.
+    None when there is none.
     """
     candidates = [m for s, m in run.curves() if s == "eval" and is_quality_metric(m)]
-    for preferred in PREFERRED_METRICS:
-        if preferred in candidates:
-            return ("eval", preferred)
+    moving = [m for m in candidates if _moves(run.series("eval", m))]
     overrides = _direction_overrides(run)
-    for direction in (True, False, None):
-        for metric in candidates:
-            if higher_is_better(metric, overrides) is direction:
-                return ("eval", metric)
+    for group in (moving, [m for m in candidates if m not in moving]):
+        for preferred in PREFERRED_METRICS:
+            if preferred in group:
+                return ("eval", preferred)
+        for direction in (True, False, None):
+            for metric in group:
+                if higher_is_better(metric, overrides) is direction:
+                    return ("eval", metric)
     return None
+
+
+def _moves(frame: pd.DataFrame) -> bool:
+    """Whether a curve has at least two different finite values."""
+    values = frame["value"].to_numpy(dtype=float)
+    return bool(np.unique(values[np.isfinite(values)]).size > 1)
 
 
 def evaluation_frame(run: Run) -> pd.DataFrame:
