@@ -208,3 +208,15 @@ def test_a_metric_stuck_at_zero_is_not_the_panel_metric_nor_a_rounding_step():
     run = Run(name="generated", path=Path("generated"), format="generated",
               scalars=make_scalars(rows))
     assert main_eval_metric(run) == ("eval", "token_acc")
+
+
+def test_a_negligible_gap_between_best_checkpoints_is_no_disagreement_warning():
+    """A real Keras log whose learning rate decayed to 1e-6: accuracy 0.988357 at the
+    lowest-loss epoch against its best 0.988424 passed '2 noise deviations' (noise 2.2e-05)
+    and was a warning that loss and accuracy point at different checkpoints."""
+    result = reportlib.analyze(DATA / "keras" / "4hmetcakmak__BraTS2020CapstoneProject")
+    kinds = _kinds(result)
+    assert "metric_disagrees_with_loss" not in kinds and "metric_agrees_with_loss" in kinds
+    (best,) = [f for f in result.analysis.findings if f.kind.value == "best_checkpoint"]
+    assert best.evidence["shortfall"] < best.evidence["threshold"]
+    assert "cannot tell whether that difference is noise" in best.message

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from reportlib.analysis._common import finite_or_none, finite_rows
+from reportlib.analysis.curves import near_ceiling
 from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.noise import noise_scale, resolution
 from reportlib.analysis.templates import format_position, plural, say
 from reportlib.errors import ParameterError
+from reportlib.metrics import bounds_for
 from reportlib.run import Run
 
 MIN_EVALS_FOR_CORRELATION = 5
@@ -38,6 +40,11 @@ DISAGREEMENT_NOISE_MULTIPLIER = 2.0
 a way worth a warning when the metric at the lowest-loss checkpoint falls short
 of the metric's best by more than this many of the metric's point-to-point
 noise deviations (a size, not a significance test: the sentence says so)."""
+
+DISAGREEMENT_MIN_RELATIVE = 0.01
+"""...and by more than 1% of the metric's best (of its error below the ceiling, for a
+bounded metric judged by its error): a learning rate decayed to nothing leaves a noise
+estimate so small that 0.988357 against 0.988424 would pass the noise test alone."""
 
 #: The ``best_model_checkpoint`` of HF's trainer_state names the step like this.
 _CHECKPOINT_STEP = re.compile(r"checkpoint-(\d+)")
@@ -285,15 +292,22 @@ def compare_best_checkpoints(
                             "rule": "metric_vs_loss",
                             "parameters": {"min_rho": AGREEMENT_MIN_RHO,
                                            "min_evaluations": MIN_EVALS_FOR_CORRELATION,
-                                           "noise_multiplier": DISAGREEMENT_NOISE_MULTIPLIER}}
+                                           "noise_multiplier": DISAGREEMENT_NOISE_MULTIPLIER,
+                                           "min_relative": DISAGREEMENT_MIN_RELATIVE}}
     shortfall: float | None = None
     value_there: float | None = None
     noise = threshold = 0.0
     test: PairTest | None = None
     if agree is False and by_loss is not None and by_metric is not None:
         at_loss_best = pairs.loc[pairs["step"] == by_loss.step, "metric"]
-        noise = noise_scale(finite_rows(metric_frame)["value"].to_numpy(dtype=float)) or 0.0
-        threshold = DISAGREEMENT_NOISE_MULTIPLIER * noise
+        metric_values = finite_rows(metric_frame)["value"].to_numpy(dtype=float)
+        noise = noise_scale(metric_values) or 0.0
+        bounds = bounds_for(metric or "", metric_values)
+        scale = (bounds[1] - by_metric.value
+                 if near_ceiling(metric_values, bounds, higher_is_better) and bounds is not None
+                 else by_metric.value)
+        threshold = max(DISAGREEMENT_NOISE_MULTIPLIER * noise,
+                        DISAGREEMENT_MIN_RELATIVE * abs(scale))
         if not at_loss_best.empty:
             value_there = float(at_loss_best.iloc[-1])
             shortfall = by_metric.value - value_there
@@ -408,6 +422,7 @@ def compare_best_checkpoints(
 
 __all__ = [
     "AGREEMENT_MIN_RHO",
+    "DISAGREEMENT_MIN_RELATIVE",
     "DISAGREEMENT_NOISE_MULTIPLIER",
     "MIN_EVALS_FOR_CORRELATION",
     "BestCheckpoint",
