@@ -109,6 +109,10 @@ TEMPLATES: dict[str, str] = {
     "spike":
         "{label} has {count_text}: {named}.",
     "spike.item": "{value} at {where}, where its neighbours are about {baseline}",
+    "spike.heavy_tailed":
+        "{label} has {count} of its {n} points ({share}) far {side} their neighbours: too "
+        "many to be isolated spikes; its point-to-point noise is heavy-tailed (the farthest "
+        "is {value} at {where}, where its neighbours are about {baseline}).",
     "non_finite":
         "{label} has {count_text} ({kinds}) at step {steps}{tail}.",
     "non_finite.diverged": "; from {where} on every logged value is non-finite: the run diverged",
