@@ -226,12 +226,12 @@ def test_a_negligible_gap_between_best_checkpoints_is_no_disagreement_warning():
 def test_heavy_tailed_batch_noise_is_a_note_not_a_list_of_spikes():
     """Per-batch losses logged every 50 steps (real Lightning MNIST logs, audited) had 24 of
     171 and 1408 of 22,500 points called spikes. Generated here: a falling loss with
-    Student-t noise (3 degrees of freedom), seeded."""
+    Student-t noise (2 degrees of freedom), seeded."""
     from reportlib.analysis import detect_spikes
 
     rng = np.random.default_rng(7)
     steps = np.arange(1, 401) * 50
-    values = 0.05 + 2.0 * np.exp(-steps / 2000) + 0.01 * np.abs(rng.standard_t(3, 400))
+    values = 0.05 + 2.0 * np.exp(-steps / 2000) + 0.02 * np.abs(rng.standard_t(2, 400))
     frame = pd.DataFrame({"step": steps, "epoch": steps / 2000.0, "value": values})
     (finding,) = detect_spikes(frame, split="train", metric="loss", label="training loss",
                                panel="train_loss", higher_is_better=False)
@@ -245,3 +245,19 @@ def test_heavy_tailed_batch_noise_is_a_note_not_a_list_of_spikes():
     (finding,) = detect_spikes(frame, split="train", metric="loss", label="training loss",
                                panel="train_loss", higher_is_better=False)
     assert finding.severity.value == "warning" and finding.evidence["steps"] == [10050]
+
+
+def test_the_last_point_before_a_step_down_in_the_level_is_not_a_spike():
+    """A real multi-epoch SFT log (audited): the loss steps down at each epoch (means 0.571,
+    0.297, 0.174); the last loss of epoch 2, 0.317, was 'a spike where its neighbours are
+    about 0.217', averaged across the step. Generated here: two levels with the step
+    after point 50, seeded noise."""
+    from reportlib.analysis import detect_spikes
+
+    rng = np.random.default_rng(3)
+    steps = np.arange(1, 101) * 10
+    values = np.where(np.arange(100) < 50, 0.28, 0.17) + rng.normal(0, 0.01, 100)
+    values[49] = 0.317  # high for its own epoch's level, by under a quarter
+    frame = pd.DataFrame({"step": steps, "epoch": steps / 500.0, "value": values})
+    assert detect_spikes(frame, split="train", metric="loss", label="training loss",
+                         panel="train_loss", higher_is_better=False) == []

@@ -9,6 +9,7 @@ step is the floor of the noise every rule here judges against.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -174,13 +175,21 @@ def detect_spikes(
                            for o in offsets], axis=1)
     median = _row_nanmedian(neighbours)
     mean = np.nanmean(neighbours, axis=1)
+    # Each side on its own too: a point must stand out from the values before it and
+    # from those after it. At a step in the level (the loss steps down at each epoch of
+    # a multi-epoch fine-tune) the last point before the step is high only against the
+    # side after it: that is the step, not a spike.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an edge point has one side
+        before = np.nanmean(neighbours[:, :SPIKE_NEIGHBOURS], axis=1)
+        after = np.nanmean(neighbours[:, SPIKE_NEIGHBOURS:], axis=1)
     # The baseline leans towards the spike's side: on a convex falling loss the
     # neighbours' mean lies above the point, their median may lie below it.
     if higher_is_better is True:
-        baseline = np.minimum(median, mean)
+        baseline = np.fmin(np.minimum(median, mean), np.fmin(before, after))
         deviation = baseline - values
     elif higher_is_better is False:
-        baseline = np.maximum(median, mean)
+        baseline = np.fmax(np.maximum(median, mean), np.fmax(before, after))
         deviation = values - baseline
     else:
         nearer_median = np.abs(values - median) <= np.abs(values - mean)
