@@ -78,6 +78,21 @@ def test_a_repeated_step_keeps_the_later_value_and_says_which_steps() -> None:
     assert frame[frame["split"] == "eval"]["value"].tolist() == [1.2]
 
 
+def test_a_value_written_again_unchanged_is_dropped_without_a_warning() -> None:
+    # LLaMA-Factory's closing record repeats the last step's numbers (throughput 0.00,
+    # total_tokens 0); a real change at the same step is still said.
+    rows = [(10, "loss", 1.0), (20, "loss", 0.9), (20, "throughput", 0.0),
+            (20, "throughput", 0.0), (20, "grad_norm", float("nan")),
+            (20, "grad_norm", float("nan"))]
+    frame, warnings = tidy_scalars(logged(rows))
+    assert len(frame) == 4  # loss twice, throughput and grad_norm once each
+    assert not any("logged again" in w for w in warnings)
+    assert list(frame.loc[frame["metric"] == "throughput", "value"]) == [0.0]
+    frame, warnings = tidy_scalars(logged(rows[:3] + [(20, "throughput", 5.0)]))
+    assert frame.loc[frame["metric"] == "throughput", "value"].tolist() == [5.0]
+    assert any("1 value logged again" in w for w in warnings)
+
+
 def test_train_and_eval_rows_sharing_a_step_stay_separate() -> None:
     frame, warnings = tidy_scalars(logged([(5, "loss", 1.0), (5, "eval_loss", 2.0)]))
     assert sorted(frame["split"]) == ["eval", "train"]

@@ -9,7 +9,8 @@ splits depend on the log entry, names its values itself and calls its core,
 - names are normalised with :func:`reportlib.metrics.normalise_keys`;
 - a value logged again for the same step, split and metric (a resumed run that
   logged steps it had logged before, or several event files of one run) is
-  replaced by the later one, and a warning says which steps were replaced;
+  replaced by the later one, and a warning says which steps were replaced (a
+  value written again unchanged, as a closing record may, is simply dropped);
 - NaN and inf are kept, and counted in a warning.
 
 It works on numpy arrays, never on one dict per row: a log of a million values
@@ -229,7 +230,8 @@ class TidyFrame:
     input (None when row ``i`` is value ``i``: nothing moved or was dropped).
     ``replaced_steps`` and ``replaced_curves`` (codes into ``curves``, the
     sorted ``(split, metric)`` pairs) describe the values dropped because a
-    later one has the same step and curve.
+    later, different one has the same step and curve (a value written again
+    unchanged is dropped too, and not counted).
     """
 
     frame: pd.DataFrame
@@ -296,10 +298,17 @@ def frame_from_codes(
             # Equal (step, curve) pairs stay in log order: all but the last of each go.
             replaced = np.zeros(n, dtype=bool)
             replaced[:-1] = (s_step[:-1] == s_step[1:]) & (s_curve[:-1] == s_curve[1:])
-            replaced_steps, replaced_curves = s_step[replaced], s_curve[replaced]
+            # A value written again unchanged (a closing record that repeats the last
+            # step's numbers) replaces nothing: dropped without a word.
+            s_value = np.asarray(value, dtype=np.float64)[order]
+            same = np.zeros(n, dtype=bool)
+            same[:-1] = replaced[:-1] & (
+                (s_value[:-1] == s_value[1:]) | (np.isnan(s_value[:-1]) & np.isnan(s_value[1:])))
+            changed = replaced & ~same
+            replaced_steps, replaced_curves = s_step[changed], s_curve[changed]
             keep = order[~replaced]
             code = code[keep]
-            if len(replaced_steps):  # a label whose every value was replaced is gone
+            if bool(replaced.any()):  # a label whose every value was replaced is gone
                 labels = [label if held else None
                           for label, held in zip(labels, held_codes(code, len(labels)),
                                                  strict=True)]
