@@ -90,6 +90,21 @@ def test_cut_last_line_is_in_progress(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(("last", "in_progress"), [
+    # a real LLaMA-Factory log (audited): its total counts one step more than 7 epochs hold
+    ('{"current_steps": 6565, "total_steps": 6566, "epoch": 7.0}', False),
+    ('{"current_steps": 6565, "total_steps": 6566, "epoch": 6.99}', True),
+    ('{"current_steps": 6564, "total_steps": 6566, "epoch": 7.0}', True),
+])
+def test_one_step_short_at_a_whole_epoch_is_finished(tmp_path: Path, last: str,
+                                                      in_progress: bool) -> None:
+    path = write(tmp_path, ['{"current_steps": 6560, "total_steps": 6566, "loss": 0.37, '
+                            '"epoch": 6.9952}', last])
+    run = jsonl.load(path)
+    assert run.meta["in_progress"] is in_progress
+    assert any("stops at step" in w for w in run.warnings) is in_progress
+
+
 def test_stopping_short_of_total_steps_is_in_progress(tmp_path: Path) -> None:
     path = write(tmp_path, ['{"current_steps": 5, "total_steps": 100, "loss": 2.0}'])
     run = jsonl.load(path)

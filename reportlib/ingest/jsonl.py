@@ -132,7 +132,7 @@ def load(path: Path) -> Run:
     built = LoggedBuilder(with_wall_time=True)
     no_step: list[int] = []
     skipped_keys: dict[str, int] = {}
-    last_progress: tuple[int, Any] | None = None
+    last_progress: tuple[int, Any, float | None] | None = None
     for number, record in read.records:
         flat = _flatten(record)
         step_key = next((k for k in STEP_KEYS if flat.get(k) is not None), None)
@@ -145,7 +145,7 @@ def load(path: Path) -> Run:
         epoch = json_number(flat[epoch_key]) if epoch_key else math.nan
         wall = _seconds(flat[wall_key]) if wall_key else math.nan
         if "total_steps" in flat or "max_steps" in flat:
-            last_progress = (step, flat.get("total_steps", flat.get("max_steps")))
+            last_progress = (step, flat.get("total_steps", flat.get("max_steps")), epoch)
         for key, raw in flat.items():
             if key in (step_key, epoch_key, wall_key) or key in PROGRESS_KEYS:
                 continue
@@ -240,16 +240,23 @@ def _epoch_ranks(epochs: np.ndarray) -> np.ndarray:
     return (np.searchsorted(distinct, epochs) + 1).astype(np.int64)
 
 
-def _progress(last: tuple[int, Any] | None, meta: dict[str, Any]) -> list[str]:
-    """``meta["max_steps"]`` and, when the log stops short of it, ``in_progress``."""
+def _progress(last: tuple[int, Any, float | None] | None, meta: dict[str, Any]) -> list[str]:
+    """``meta["max_steps"]`` and, when the log stops short of it, ``in_progress``.
+
+    A log whose last record is one step short of ``total_steps`` at a whole epoch
+    (step 6565 of 6566 at epoch 7.0) finished: LLaMA-Factory's total can count one
+    step more than the epochs hold.
+    """
     if last is None:
         return []
-    step, total = last
+    step, total, epoch = last
     total_value = json_number(total)
     if total_value is None or total_value <= 0 or total_value != int(total_value):
         return []
     meta["max_steps"] = int(total_value)
-    if step >= total_value:
+    whole_epoch = epoch is not None and math.isfinite(epoch) and epoch > 0 \
+        and float(epoch).is_integer()
+    if step >= total_value or (whole_epoch and step == total_value - 1):
         meta.setdefault("in_progress", False)
         return []
     meta["in_progress"] = True
