@@ -261,3 +261,13 @@ def test_the_last_point_before_a_step_down_in_the_level_is_not_a_spike():
     frame = pd.DataFrame({"step": steps, "epoch": steps / 500.0, "value": values})
     assert detect_spikes(frame, split="train", metric="loss", label="training loss",
                          panel="train_loss", higher_is_better=False) == []
+
+
+def test_a_trend_against_the_first_and_last_values_says_what_it_compares():
+    """A real HF log: accuracy 0.902 at epoch 1, 0.414 at epoch 2, ..., 0.779 at epoch 10.
+    'a change of -13.7% ... Its trend is increasing' contradicted its own numbers."""
+    folder = DATA / "hf" / "arshiv-web__Financial-News-Sentiment-Analysis__checkpoint-10350"
+    text = render_narrative(reportlib.analyze(folder).analysis)
+    assert ("a change of -13.7%, over 10 finite evaluations. Its trend is increasing (the median "
+            "of its first 2 evaluations, 0.658, against that of its last 2, 0.797: its first and "
+            "last values alone go the other way).") in text

@@ -101,6 +101,10 @@ class CurveSummary:
         The metric's natural ``(floor, ceiling)`` on the log's scale (accuracy
         in [0, 1] or [0, 100]), or None; a bounded higher-is-better metric's
         trend is judged on its error (ceiling - value).
+    trend_start, trend_end, trend_points:
+        The levels the trend compares: the medians of the first and last
+        ``trend_points`` finite values (see :class:`TrendEvidence`; None, 0
+        with too few points).
     """
 
     split: str
@@ -124,6 +128,9 @@ class CurveSummary:
     noise: float | None
     resolution: float | None = None
     bounds: tuple[float, float] | None = None
+    trend_start: float | None = None
+    trend_end: float | None = None
+    trend_points: int = 0
 
     @property
     def key(self) -> tuple[str, str]:
@@ -359,6 +366,7 @@ def summarize_curve(
     first, first_step, first_epoch = at(first_i)
     last, last_step, last_epoch = at(last_i)
     best, best_step, best_epoch = at(best_i)
+    evidence = trend_evidence(values, bounds=bounds, higher_is_better=direction)
     relative_change = None
     if n_finite >= 2 and first not in (None, 0.0):
         relative_change = (last - first) / abs(first)  # type: ignore[operator]
@@ -379,11 +387,14 @@ def summarize_curve(
         best_step=best_step,
         best_epoch=best_epoch,
         relative_change=relative_change,
-        trend=trend(values, bounds=bounds, higher_is_better=direction),
+        trend=evidence.verdict,
         higher_is_better=direction,
         noise=noise_scale(values),
         resolution=resolution(values),
         bounds=bounds,
+        trend_start=evidence.start,
+        trend_end=evidence.end,
+        trend_points=evidence.k,
     )
 
 
