@@ -271,3 +271,30 @@ def test_a_trend_against_the_first_and_last_values_says_what_it_compares():
     assert ("a change of -13.7%, over 10 finite evaluations. Its trend is increasing (the median "
             "of its first 2 evaluations, 0.658, against that of its last 2, 0.797: its first and "
             "last values alone go the other way).") in text
+
+
+def test_a_validation_run_after_fit_is_not_a_point_of_the_validation_curve():
+    """A real Lightning log: fit ends at step 8594 (epoch 4, val_loss 0.0392); then a
+    trainer.validate() row at step 8595, 'epoch 5' (val_loss 0.0142) with no training
+    between. It made 'still improving, more training may help' and the best checkpoint."""
+    folder = DATA / "lightning" / "HCDescamps__cv-image-classification__version_0"
+    result = reportlib.analyze(folder)
+    val = result.run.series("eval", "loss")
+    assert val["step"].max() == 8594
+    assert any("at step 8595 (epoch 5) left out of the validation curves" in w
+               for w in result.run.warnings)
+    (best,) = [f for f in result.analysis.findings if f.kind.value == "best_checkpoint"]
+    assert best.evidence["best_checkpoint"]["step"] == 8594
+    kinds = [(f.kind.value, f.panel) for f in result.analysis.findings]
+    assert ("still_improving", "val_loss") not in kinds
+    (test,) = [f for f in result.analysis.findings if f.kind.value == "test_results"]
+    assert "test_loss 0.0322 at step 8595 (epoch 5)" in test.message
+
+
+def test_an_overfitting_validation_loss_is_not_also_said_never_to_have_improved():
+    """The real HF log above: validation loss 1.43 (first two) -> 1.33 (epoch 3) -> 1.50. The
+    overfitting finding says how it fell and rose; 'did not measurably improve' beside it
+    read as a contradiction."""
+    folder = DATA / "hf" / "arshiv-web__Financial-News-Sentiment-Analysis__checkpoint-10350"
+    kinds = [(f.kind.value, f.panel) for f in reportlib.analyze(folder).analysis.findings]
+    assert ("overfitting", "overall") in kinds and ("no_improvement", "val_loss") not in kinds

@@ -140,8 +140,11 @@ def anomalies_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding
 def progress_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
     """Whether each panel's curve improved at all from the start of training to its end.
 
-    Not for a curve that diverged or ends on NaN: those findings say what happened.
+    Not for a curve that diverged or ends on NaN: those findings say what happened;
+    nor "did not improve" of a validation loss found to overfit or rise after its
+    minimum, whose finding says how it fell and rose.
     """
+    rose = any(f.kind in (FindingKind.OVERFITTING, FindingKind.VAL_LOSS_RISING) for f in found)
     out: list[Finding] = []
     for panel in CURVE_PANELS:
         key = ctx.panels[panel]
@@ -150,10 +153,12 @@ def progress_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]
         if any(f.kind is FindingKind.DIVERGENCE and f.panel == panel for f in found):
             continue
         summary = ctx.curves[key]
-        out += detect_no_improvement(
+        claims = detect_no_improvement(
             ctx.run.series(*key), split=key[0], metric=key[1], label=ctx.labels[panel],
             panel=panel, higher_is_better=summary.higher_is_better, bounds=summary.bounds,
             unit="logged point" if key[0] == "train" else "evaluation")
+        out += [f for f in claims
+                if not (rose and panel == "val_loss" and f.evidence["trend"] == "flat")]
     return out
 
 
@@ -266,8 +271,8 @@ def caveats_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
 
 RULE_FAMILIES: tuple[RuleFamily, ...] = (
     anomalies_family,
-    progress_family,
     generalization_family,
+    progress_family,
     checkpoints_family,
     end_of_training_family,
     scores_family,

@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from reportlib.errors import InputError
@@ -133,6 +134,8 @@ def load(path: Path) -> Run:
     warnings.extend(log.warnings)
     scalars, tidy_warnings = tidy_scalars(log.logged, names=_lr_monitor_names(log.logged.keys))
     warnings.extend(tidy_warnings)
+    scalars, after_fit = _without_evaluations_after_training(scalars)
+    warnings.extend(after_fit)
     meta: dict[str, object] = {"columns": log.columns}
     input_files = [metrics]
     hparams = metrics.parent / HPARAMS_FILE
@@ -157,6 +160,34 @@ def load(path: Path) -> Run:
         warnings=warnings,
         input_files=input_files,
     )
+
+
+def _without_evaluations_after_training(scalars: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The validation values of a ``trainer.validate()`` call after ``fit`` ended, taken out.
+
+    Lightning logs them at the step after the last one and at the epoch after the
+    last trained one (``current_epoch`` has moved on), with no training between them
+    and the last in-fit evaluation: the same weights scored again (on whatever data
+    that call was given), not a point of the validation curve.
+    """
+    train = scalars[scalars["split"] == "train"]
+    if train.empty or train["epoch"].isna().all():
+        return scalars, []
+    last_step, last_epoch = int(train["step"].max()), float(train["epoch"].max())
+    late = ((scalars["split"] == "eval") & (scalars["step"] > last_step)
+            & (scalars["epoch"] > last_epoch)).to_numpy()
+    if not late.any():
+        return scalars, []
+    rows = scalars[late]
+    names = ", ".join(sorted(set(rows["source_key"].astype(str))))
+    where = f"step {int(rows['step'].min())} (epoch {rows['epoch'].min():g})"
+    kept = scalars[~late].reset_index(drop=True)
+    for column in ("split", "metric", "source_key"):
+        kept[column] = kept[column].cat.remove_unused_categories()
+    return kept, [
+        f"{names} at {where} left out of the validation curves: logged after training "
+        f"ended (epoch {last_epoch:g} was the last trained), a separate validation run "
+        "(trainer.validate) of the final weights, not a point of the curve"]
 
 
 def _lr_monitor_names(keys: Sequence[str]) -> dict[str, tuple[str, str]]:
