@@ -188,7 +188,22 @@ def test_real_run_estimate_matches_its_run_yaml(tmp_path: Path) -> None:
     facts = dict(run_facts_table(run, analyze_run(run)).to_numpy().tolist())
     assert facts["Training examples"] == (
         f"about {yaml_size} (an estimate: train_samples_per_second x train_runtime / "
-        "num_train_epochs, from trainer_state.json)")
+        "epoch (the epochs it trained), from trainer_state.json)")
+
+
+def test_a_run_stopped_by_max_steps_divides_by_the_epochs_it_trained(tmp_path: Path) -> None:
+    """As an audited public Whisper run: max_steps stopped it at epoch 12.22 while
+    num_train_epochs (rounded up by the Trainer) says 13. The example run's state,
+    edited here to that shape: the estimate divides by 12.22."""
+    state = json.loads((TINY / "trainer_state.json").read_text(encoding="utf-8"))
+    summary = next(e for e in state["log_history"] if "train_runtime" in e)
+    state.update(epoch=12.22, num_train_epochs=13, max_steps=state["global_step"])
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+    estimate = load_run(tmp_path).meta["train_size_estimate"]
+    expected = summary["train_samples_per_second"] * summary["train_runtime"] / 12.22
+    assert estimate["value"] == round(expected)
+    assert estimate["how"] == ("train_samples_per_second x train_runtime / epoch (the epochs "
+                               "it trained)")
 
 
 def test_lightning_hparams_give_the_training_set_size(tmp_path: Path) -> None:

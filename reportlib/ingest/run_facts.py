@@ -185,12 +185,13 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
     ``train_summary`` (the end-of-training entry), when there is one.
 
     The training-set size is not in the state; two estimates are (labelled so):
-    ``train_samples_per_second x train_runtime / num_train_epochs`` (the Trainer
-    computes the throughput from the number of samples it trained on, so this is
-    the size when training ran its planned epochs), else ``train_batch_size x
-    max_steps / num_train_epochs`` (batches per epoch times the batch size: an
-    upper bound, the last batch may be short; gradient accumulation and devices
-    multiply it and are not in the state).
+    ``train_samples_per_second x train_runtime / epochs`` (the Trainer computes
+    the throughput from the number of samples it trained on), else
+    ``train_batch_size x max_steps / epochs`` (batches per epoch times the batch
+    size: an upper bound, the last batch may be short; gradient accumulation and
+    devices multiply it and are not in the state). The epochs are those the run
+    trained (the state's ``epoch``, 12.22 for a run stopped by max_steps), else
+    ``num_train_epochs`` (which a Trainer given max_steps rounds up).
     """
     set_fact(meta, "epochs_run", positive_number(meta.get("epoch")), f"{file_name}: epoch")
     steps_run, steps_planned = _count(meta.get("global_step")), _count(meta.get("max_steps"))
@@ -203,16 +204,20 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
                  f"{file_name}: num_train_epochs")
     summary = meta.get("train_summary")
     summary = summary if isinstance(summary, Mapping) else {}
-    epochs = positive_number(meta.get("num_train_epochs"))
+    run_epochs = positive_number(meta.get("epoch"))
+    finished = steps_run is not None and steps_planned is not None and steps_run >= steps_planned
+    epochs, epochs_name = ((run_epochs, "epoch (the epochs it trained)") if finished and run_epochs
+                           else (positive_number(meta.get("num_train_epochs")),
+                                 "num_train_epochs"))
     rate, runtime = positive_number(summary.get("train_samples_per_second")), positive_number(
         summary.get("train_runtime"))
     batch, steps = _count(meta.get("train_batch_size")), _count(meta.get("max_steps"))
     if epochs and rate and runtime:
         estimate = {"value": round(rate * runtime / epochs), "bound": "about",
-                    "how": "train_samples_per_second x train_runtime / num_train_epochs"}
+                    "how": f"train_samples_per_second x train_runtime / {epochs_name}"}
     elif epochs and batch and steps:
         estimate = {"value": round(batch * steps / epochs), "bound": "at most",
-                    "how": "train_batch_size x max_steps / num_train_epochs, with one device "
+                    "how": f"train_batch_size x max_steps / {epochs_name}, with one device "
                     "and no gradient accumulation; either makes it larger"}
     else:
         return
