@@ -33,9 +33,12 @@ def test_real_log(split: str, metric: str, column: str) -> None:
     assert run.format == "keras_csv"
     series = run.series(split, metric)
     assert series["value"].tolist() == logged(EMOTION, column)
-    # 17 epochs numbered 0-16: steps are the epoch ranks 1-17, epochs 1-based.
+    # 17 epochs numbered 0-16: steps are the epoch ranks 1-17, epochs as logged (what a
+    # reader finds in the file), and 17 epochs run.
     assert series["step"].tolist() == list(range(1, 18))
-    assert series["epoch"].tolist() == [float(e) for e in range(1, 18)]
+    assert series["epoch"].tolist() == [float(e) for e in range(17)]
+    assert run.meta["epochs_run"] == 17
+    assert run.meta["sources"]["epochs_run"] == f"{EMOTION.name}: epochs 0-16, counted from 0"
     assert run.meta["step_unit"] == "epoch"
     assert run.warnings == []
 
@@ -61,7 +64,8 @@ def test_history_dataframe_dump_with_an_unnamed_index(tmp_path: Path) -> None:
     assert detect_format(path) == "keras_csv"
     run = load_run(tmp_path)
     assert run.series("eval", "loss")["value"].tolist() == [1.5, 1.4]
-    assert run.series("eval", "loss")["epoch"].tolist() == [1.0, 2.0]
+    assert run.series("eval", "loss")["epoch"].tolist() == [0.0, 1.0]
+    assert run.meta["epochs_run"] == 2
 
 
 @pytest.mark.parametrize(

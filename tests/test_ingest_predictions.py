@@ -176,12 +176,15 @@ def test_contradicting_names_are_errors(tmp_path: Path, names: list[str], match:
 # --- epoch-named files placed at that epoch's evaluation (pattern 12) -------------------
 
 def _evals(epochs: list[float], steps_per_epoch: int = 38) -> pd.DataFrame:
-    """Eval-loss rows, the k-th (from 0) at step (k + 1) x steps_per_epoch, and train rows."""
+    """Eval-loss rows, the k-th (from 0) at step (k + 1) x steps_per_epoch, and train rows
+    (within the first epoch: at its fractions, or, for whole-number epochs, at its number)."""
     rows = [{"step": (k + 1) * steps_per_epoch, "epoch": e, "split": "eval", "metric": "loss",
              "value": 1.0, "wall_time": math.nan, "source_key": "eval_loss"}
             for k, e in enumerate(epochs)]
-    rows += [{"step": s, "epoch": s / steps_per_epoch, "split": "train", "metric": "loss",
-              "value": 2.0, "wall_time": math.nan, "source_key": "loss"} for s in (10, 20, 30)]
+    whole = bool(epochs) and all(float(e).is_integer() for e in epochs)
+    rows += [{"step": s, "epoch": epochs[0] if whole else s / steps_per_epoch, "split": "train",
+              "metric": "loss", "value": 2.0, "wall_time": math.nan, "source_key": "loss"}
+             for s in (10, 20, 30)]
     return make_scalars(rows)
 
 
@@ -196,6 +199,9 @@ def _evals(epochs: list[float], steps_per_epoch: int = 38) -> pd.DataFrame:
         ([0.9968, 1.9968], "hf_trainer", [1, 2], {1: 38, 2: 76}),
         # Lightning's epoch column counts from 0: epoch-01 is the row with epoch 0
         ([0.0, 1.0, 2.0], "lightning_csv", [1, 3], {1: 38, 3: 114}),
+        # so does Keras' CSVLogger's, kept as logged; an ultralytics log from 1 does not
+        ([0.0, 1.0, 2.0], "keras_csv", [1, 3], {1: 38, 3: 114}),
+        ([1.0, 2.0, 3.0], "yolo", [1, 3], {1: 38, 3: 114}),
     ],
 )
 def test_epoch_named_files_take_their_evaluation_step(
@@ -213,7 +219,7 @@ def test_epoch_named_files_take_their_evaluation_step(
     evals = scalars[scalars["split"] == "eval"]
     for epoch, step in steps.items():  # each step is an evaluation's, at that epoch's end
         row = evals[evals["step"] == step]
-        origin = 1 if log_format == "lightning_csv" else 0
+        origin = 1 if log_format in ("lightning_csv", "keras_csv") else 0
         assert round(float(row["epoch"].iloc[0])) + origin == epoch
     assert warnings == ["prediction files named by epoch were matched to the evaluation at the "
                         "end of that epoch (counted from 1): "

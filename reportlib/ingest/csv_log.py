@@ -44,6 +44,7 @@ import pandas as pd
 
 from reportlib.errors import InputError
 from reportlib.ingest.logfile import read_log_head, read_log_text
+from reportlib.ingest.run_facts import set_fact
 from reportlib.ingest.tidy import (
     LoggedValues,
     concat_logged,
@@ -247,21 +248,33 @@ def _skipped_warning(layout: CsvLayout | None) -> list[str]:
 def steps_from_epochs(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Steps and epochs for a log that counts epochs only.
 
-    The step is the epoch's rank among the epochs logged (1 for the first),
-    so the curves keep their order and spacing; whole-number epochs starting at
-    0 (Keras' CSVLogger numbers them from 0, each row written when that epoch
-    ends) become 1-based, like the Trainer's ``epoch`` (1.0 at the end of the first).
+    The step is the epoch's rank among the epochs logged (1 for the first), so
+    the curves keep their order and spacing; the epochs stay as the log wrote
+    them (Keras' CSVLogger counts from 0), so every epoch a report quotes is one
+    the reader finds in the log (the number of epochs run is
+    :func:`count_epochs`).
 
     Returns
     -------
     ``(steps, epochs)``.
     """
-    finite = epochs[np.isfinite(epochs)]
-    if len(finite) and np.all(finite == np.round(finite)) and finite.min() == 0:
-        epochs = epochs + 1
     distinct = np.unique(epochs[np.isfinite(epochs)])
     steps = np.searchsorted(distinct, epochs) + 1
     return steps.astype(np.int64), epochs
+
+
+def count_epochs(meta: dict[str, object], scalars: pd.DataFrame, file_name: str) -> None:
+    """``meta["epochs_run"]`` of a log whose whole-number epochs count from 0 (Keras):
+    the last epoch + 1, with its source. Other numberings need nothing: the last
+    logged epoch is the count."""
+    epochs = scalars["epoch"].to_numpy(dtype=float)
+    finite = epochs[np.isfinite(epochs)]
+    if not len(finite) or finite.min() != 0 or not np.all(finite == np.round(finite)):
+        return
+    last = int(finite.max())
+    set_fact(meta, "epochs_run", last + 1,
+             f"{file_name}: epochs 0-{last}, counted from 0" if last else
+             f"{file_name}: epoch 0, counted from 0")
 
 
 # --- internals -----------------------------------------------------------------------------

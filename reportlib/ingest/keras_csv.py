@@ -4,8 +4,9 @@ The first column is ``epoch``, numbered from 0, then the metrics of
 ``model.fit``'s history in alphabetical order (``accuracy,loss,val_accuracy,
 val_loss``); ``NA`` marks a metric not computed at that epoch (validation run
 every few epochs). There is no step column: the step is the epoch's rank and
-the epoch is 1-based, as :func:`reportlib.ingest.csv_log.steps_from_epochs`
-says, and ``meta["step_unit"]`` is ``"epoch"``. ``pandas.DataFrame(history.history)
+the epoch is as logged, as :func:`reportlib.ingest.csv_log.steps_from_epochs`
+says (the number of epochs run, the last + 1, is ``meta["epochs_run"]``), and
+``meta["step_unit"]`` is ``"epoch"``. ``pandas.DataFrame(history.history)
 .to_csv(...)`` files (an unnamed index column instead of ``epoch``) are read the same way.
 """
 
@@ -14,7 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportlib.errors import InputError
-from reportlib.ingest.csv_log import STEP_COLUMNS, find_column, read_csv_log, sniff_header
+from reportlib.ingest.csv_log import (
+    STEP_COLUMNS,
+    count_epochs,
+    find_column,
+    read_csv_log,
+    sniff_header,
+)
 from reportlib.ingest.logfile import first_log_file
 from reportlib.ingest.tidy import tidy_scalars
 from reportlib.run import Run
@@ -51,7 +58,7 @@ def load(path: Path) -> Run:
     Returns
     -------
     A Run with format ``"keras_csv"``: one row per epoch and metric, step =
-    epoch rank, epoch 1-based; ``meta["step_unit"] = "epoch"``.
+    epoch rank, epoch as logged (from 0); ``meta["step_unit"] = "epoch"``.
 
     Raises
     ------
@@ -73,6 +80,7 @@ def load(path: Path) -> Run:
     scalars, warnings = tidy_scalars(log.logged)
     warnings[:0] = log.warnings
     meta: dict[str, object] = {"step_unit": "epoch", "columns": log.columns}
+    count_epochs(meta, scalars, path.name)
     if log.truncated:
         meta["in_progress"] = True
     if scalars.empty:

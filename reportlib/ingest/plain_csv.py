@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportlib.errors import InputError
-from reportlib.ingest.csv_log import read_csv_log, sniff_header
+from reportlib.ingest.csv_log import count_epochs, read_csv_log, sniff_header
 from reportlib.ingest.tidy import tidy_scalars
 from reportlib.run import Run
 
@@ -61,6 +61,7 @@ def load(path: Path) -> Run:
     meta: dict[str, object] = {"columns": log.columns}
     if log.step_from_epoch:
         meta["step_unit"] = "epoch"
+        count_epochs(meta, scalars, path.name)
     if log.truncated:
         meta["in_progress"] = True
     if scalars.empty:

@@ -34,9 +34,13 @@ PREDICTIONS_SUFFIX = ".jsonl"
 
 #: Formats whose epoch column counts from 0: Lightning writes ``trainer.current_epoch``
 #: (the validation at the end of the first epoch has epoch 0). Hugging Face's
-#: epoch is the fraction of epochs done (1.0 at the end of the first), and the
-#: other readers convert to that (Keras' 0-based column becomes 1-based).
+#: epoch is the fraction of epochs done (1.0 at the end of the first).
 ZERO_BASED_EPOCH_FORMATS = frozenset({"lightning_csv"})
+
+#: Formats that keep a whole-number epoch column as logged, from 0 or from 1
+#: (Keras' CSVLogger from 0; ultralytics from 0 in older versions, from 1 in newer
+#: ones): counted from 0 when the first epoch logged is 0.
+EPOCHS_AS_LOGGED_FORMATS = frozenset({"keras_csv", "yolo", "csv"})
 
 #: How far from a whole number an evaluation's epoch may be and still be "the
 #: end of that epoch": HF rounds logged epochs to 4 significant digits and, with
@@ -189,6 +193,19 @@ def _epoch_evaluations(scalars: pd.DataFrame, zero_based: bool) -> dict[int, int
     return {int(e): int(step) for e, step in zip(whole, epochs.index, strict=True)}
 
 
+def _counts_from_zero(scalars: pd.DataFrame, log_format: str) -> bool:
+    if log_format in ZERO_BASED_EPOCH_FORMATS:
+        return True
+    if log_format not in EPOCHS_AS_LOGGED_FORMATS:
+        return False
+    # From the first epoch of any curve (a validation every few epochs starts later),
+    # with whole-number evaluations.
+    epochs = scalars["epoch"].to_numpy(dtype=float)
+    evals = scalars.loc[scalars["split"] == "eval", "epoch"].to_numpy(dtype=float)
+    epochs, evals = epochs[np.isfinite(epochs)], evals[np.isfinite(evals)]
+    return bool(epochs.size and epochs.min() == 0 and np.all(evals == np.round(evals)))
+
+
 def place_epoch_predictions(
     predictions: Predictions | None,
     scalars: pd.DataFrame,
@@ -200,7 +217,8 @@ def place_epoch_predictions(
     ``epoch-07.jsonl`` counts epochs from 1 (as people and the Trainer do), so
     it is the evaluation at the end of the 7th epoch: the one whose epoch is 7.0
     in a Hugging Face log, 6 in a Lightning ``metrics.csv``
-    (:data:`ZERO_BASED_EPOCH_FORMATS`). This needs a log that evaluates once per
+    (:data:`ZERO_BASED_EPOCH_FORMATS`) or in a Keras log, whose epochs count from 0
+    (:data:`EPOCHS_AS_LOGGED_FORMATS`). This needs a log that evaluates once per
     epoch; a file whose epoch has no such evaluation is left out with a
     warning (scoring it under a guessed step would compare it with another
     checkpoint's logged values).
@@ -227,7 +245,7 @@ def place_epoch_predictions(
         return predictions
     if not (scalars["split"] == "eval").any():
         return predictions  # nothing logged to compare with: scored by epoch
-    placed = _epoch_evaluations(scalars, log_format in ZERO_BASED_EPOCH_FORMATS)
+    placed = _epoch_evaluations(scalars, _counts_from_zero(scalars, log_format))
     files = predictions.checkpoints
     if placed is None:
         notes.append(

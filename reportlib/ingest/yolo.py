@@ -25,9 +25,9 @@ Curves:
   the same way, and a classification run's ``metrics/accuracy_top1`` is eval
   ``accuracy`` (``train/loss`` and ``val/loss`` are its losses).
 
-The step is the epoch's rank (ultralytics numbers epochs from 0 in older
-versions, from 1 in newer ones; both give epoch 1 first), ``meta["step_unit"]``
-is ``"epoch"``.
+The step is the epoch's rank, the epoch as logged (ultralytics numbers epochs
+from 0 in older versions, from 1 in newer ones; counted from 0, the number run
+is the last + 1, in ``meta["epochs_run"]``), ``meta["step_unit"]`` is ``"epoch"``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from reportlib.errors import InputError
-from reportlib.ingest.csv_log import read_csv_log, sniff_header
+from reportlib.ingest.csv_log import count_epochs, read_csv_log, sniff_header
 from reportlib.ingest.side_files import read_side_yaml
 from reportlib.ingest.tidy import LoggedValues, concat_logged, key_to_wall_time, tidy_scalars
 from reportlib.run import Run
@@ -110,6 +110,7 @@ def load(path: Path) -> Run:
     warnings[:0] = log.warnings
     meta: dict[str, object] = {"step_unit": "epoch", "columns": log.columns,
                                "summed_losses": _summed_columns(log.logged.keys)}
+    count_epochs(meta, scalars, RESULTS_FILE)
     if log.truncated:
         meta["in_progress"] = True
     for total, parts in meta["summed_losses"].items():  # say where a number not logged comes from
