@@ -187,6 +187,22 @@ def test_run_yaml_patterns(tmp_path: Path) -> None:
     assert run.series("eval", "bleu")[["step", "value"]].values.tolist() == [[200, 12.5]]
 
 
+def test_a_run_yaml_pattern_with_an_epoch_and_no_step_counts_epochs(tmp_path: Path) -> None:
+    # An audited Python-logging log ('Epoch 3/35, Train Loss: ...'): every value was
+    # skipped as 'before any step', next to 'no line matched'.
+    write(tmp_path, "Epoch 1/2, Train Loss: 1.63, Test Acc: 40.1%\n"
+                    "Epoch 2/2, Train Loss: 1.20, Test Acc: 52.3%\n")
+    (tmp_path / "run.yaml").write_text(
+        "text_log:\n  patterns:\n"
+        "    - 'Epoch (?P<epoch>\\d+)/2, Train Loss: (?P<loss>\\S+), Test Acc: "
+        "(?P<test_acc>[\\d.]+)%'\n")
+    run = load_run(tmp_path / "train.log")
+    assert run.series("train", "loss")[["step", "epoch", "value"]].values.tolist() == [
+        [1, 1.0, 1.63], [2, 2.0, 1.20]]
+    assert run.series("test", "accuracy")["value"].tolist() == [40.1, 52.3]
+    assert run.warnings == []
+
+
 @pytest.mark.parametrize(
     ("text_log_yaml", "pattern"),
     [

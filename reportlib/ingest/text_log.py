@@ -295,7 +295,9 @@ def load(path: Path) -> Run:
         )
     if scalars.empty:
         warnings.append(
-            f"no line of the log matched the {preset.name} preset: it holds no logged values"
+            (f"{plural(reader.matched, 'line')} of the log matched the {preset.name} preset, "
+             "but none gave a value the report could place" if reader.matched else
+             f"no line of the log matched the {preset.name} preset: it holds no logged values")
             if preset.name != "none"
             else "no line matched a preset or a run.yaml pattern: the log holds no logged values; "
             "add text_log patterns to run.yaml"
@@ -498,6 +500,10 @@ class _Reader(LoggedBuilder):
             self.step = int(groups["step"])
         if groups.get("epoch") is not None:
             self.epoch = float(groups["epoch"])
+            if "step" not in rule.pattern.groupindex and self.epoch.is_integer():
+                # A pattern that captures the epoch and no step counts epochs: the
+                # epoch's number is the step too, as a suggested pattern makes it.
+                self.step = int(self.epoch)
         if "name" in groups and "value" in groups:
             name = groups["name"]
             curve = (rule.split, normalise_key(name, rule.split)[1])
