@@ -298,3 +298,21 @@ def test_an_overfitting_validation_loss_is_not_also_said_never_to_have_improved(
     folder = DATA / "hf" / "arshiv-web__Financial-News-Sentiment-Analysis__checkpoint-10350"
     kinds = [(f.kind.value, f.panel) for f in reportlib.analyze(folder).analysis.findings]
     assert ("overfitting", "overall") in kinds and ("no_improvement", "val_loss") not in kinds
+
+
+def test_a_real_change_of_a_metric_of_unknown_direction_is_said_to_rise_not_to_be_unclear():
+    """An audited MT log's token accuracy (a name of unknown direction) rose by 5.25e-04 over
+    its tail, past the 1.00e-04 it had to exceed, and was called 'unclear'. Generated here:
+    a steady rise with seeded noise."""
+    from reportlib.analysis import detect_end_of_training
+
+    rng = np.random.default_rng(5)
+    steps = np.arange(1, 41)
+    values = 0.066 + 0.00006 * steps + rng.normal(0, 0.00002, 40)
+    frame = pd.DataFrame({"step": steps, "epoch": np.nan, "value": values})
+    (finding,) = detect_end_of_training(frame, split="eval", metric="token_acc",
+                                        label="validation token_acc", panel="eval_metric",
+                                        higher_is_better=None, unit="evaluation")
+    assert finding.kind.value == "inconclusive"
+    assert finding.evidence["reason"] == "direction_unknown"
+    assert finding.message.startswith("Validation token_acc was still rising at the end")

@@ -366,6 +366,13 @@ def detect_end_of_training(
                         say("tail.plateau", label=cap(label), went=went, interval=interval,
                             **band_words),
                         evidence, panel=panel)]
+    if abs(tail.change) > tail.threshold:  # a real change, of a metric of unknown direction
+        return [Finding(FindingKind.INCONCLUSIVE, Severity.INFO,
+                        say("tail.changing", label=cap(label), went=went,
+                            threshold=tail.threshold,
+                            way="rising" if tail.change > 0 else "falling"),
+                        {**evidence, "about": "end_of_training", "reason": "direction_unknown"},
+                        panel=panel)]
     return [Finding(FindingKind.INCONCLUSIVE, Severity.INFO,
                     say("tail.unclear", label_lower=label, went=went, threshold=tail.threshold,
                         interval=interval,

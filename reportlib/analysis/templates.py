@@ -87,6 +87,10 @@ TEMPLATES: dict[str, str] = {
         "Whether {label_lower} was still changing at the end is unclear: {went}. A change had "
         "to exceed {threshold} to stand out from its noise{rounding}, and its {level} interval "
         "({interval}) had to lie within {band} ({band_percent}) to count as a plateau.",
+    "tail.changing":
+        "{label} was still {way} at the end: {went}. A change had to exceed {threshold} to "
+        "count; whether higher is better for it is not known (run.yaml's higher_is_better "
+        "can say), so this is not called improving or worsening.",
     "tail.too_few":
         "{label} has {n_text}: too few to tell whether it plateaued or was still improving at "
         "the end (at least {needed} are needed).",
