@@ -75,7 +75,7 @@ def test_inspect_lists_warnings(tmp_path: Path) -> None:
     lines = inspect_run(path).splitlines()
     assert "  warnings: 2" in lines
     assert lines[-2].startswith("    - the last line (4) has no line end")
-    assert lines[-1].startswith("    - 1 value logged again for the same step")
+    assert lines[-1].startswith("    - 1 value logged again, changed, for the same step")
     assert "    in_progress: True" in lines
 
 

@@ -119,9 +119,9 @@ def test_resumed_log_repeats_steps(tmp_path: Path) -> None:
     run = jsonl.load(write(tmp_path, lines))
     assert run.series("train", "loss")["value"].tolist() == [1.0, 1.0, 2 / 3, 0.5]
     assert run.warnings == [
-        "2 values logged again for the same step, split and metric (steps 2-3; train loss): a "
-        "resumed run that repeated those steps, or several logs of one run; the later values were "
-        "kept"
+        "2 values logged again, changed, for the same step, split and metric (steps 2-3; train "
+        "loss): a resumed run that repeated those steps, or several logs (or runs) written to "
+        "one place; the later values were kept"
     ]
 
 

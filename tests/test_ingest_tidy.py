@@ -70,9 +70,9 @@ def test_a_repeated_step_keeps_the_later_value_and_says_which_steps() -> None:
     assert list(train["step"]) == [10, 20, 30, 40, 50]
     assert list(train["value"]) == [1.0, 0.9, 0.75, 0.65, 0.6]
     assert warnings == [
-        "2 values logged again for the same step, split and metric (steps 30-40; train loss): "
-        "a resumed run that repeated those steps, or several logs of one run; the later values "
-        "were kept"
+        "2 values logged again, changed, for the same step, split and metric (steps 30-40; "
+        "train loss): a resumed run that repeated those steps, or several logs (or runs) "
+        "written to one place; the later values were kept"
     ]
     # The eval value at step 40 is another curve: kept.
     assert frame[frame["split"] == "eval"]["value"].tolist() == [1.2]
@@ -90,7 +90,7 @@ def test_a_value_written_again_unchanged_is_dropped_without_a_warning() -> None:
     assert list(frame.loc[frame["metric"] == "throughput", "value"]) == [0.0]
     frame, warnings = tidy_scalars(logged(rows[:3] + [(20, "throughput", 5.0)]))
     assert frame.loc[frame["metric"] == "throughput", "value"].tolist() == [5.0]
-    assert any("1 value logged again" in w for w in warnings)
+    assert any("1 value logged again, changed" in w for w in warnings)
 
 
 def test_train_and_eval_rows_sharing_a_step_stay_separate() -> None:

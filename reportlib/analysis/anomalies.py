@@ -220,6 +220,9 @@ def detect_spikes(
     epochs = [finite_or_none(rows["epoch"].iloc[i]) for i, _ in hits]
     spike_values = [float(values[i]) for i, _ in hits]
     baselines = [b for _, b in hits]
+    # The baseline is the higher (lower, for a higher-is-better metric) of the neighbours'
+    # mean and median and of each side's mean: each side averages at most (least) that.
+    bound = {True: "at least", False: "at most"}.get(higher_is_better, "about")
     parameters = {"neighbours": SPIKE_NEIGHBOURS, "noise_multiplier": SPIKE_NOISE_MULTIPLIER,
                   "min_relative_jump": SPIKE_MIN_RELATIVE_JUMP,
                   "noise_window": SPIKE_NOISE_WINDOW, "resolution": floor or None,
@@ -233,14 +236,14 @@ def detect_spikes(
             say("spike.heavy_tailed", label=cap(label), count=len(hits), n=n, side=side,
                 share=format_percent(len(hits) / n), value=spike_values[worst],
                 where=format_position(steps[worst], epochs[worst]),
-                baseline=baselines[worst]),
+                baseline=baselines[worst], bound=bound),
             {"split": split, "metric": metric, "rule": "spike", "heavy_tailed": True,
              "parameters": parameters, "steps": steps, "values": spike_values,
              "count": len(hits), "points": n},
             panel=panel,
         )]
     named = "; ".join(
-        say("spike.item", value=v, where=format_position(s, e), baseline=b)
+        say("spike.item", value=v, where=format_position(s, e), baseline=b, bound=bound)
         for s, e, v, b in zip(steps[:MAX_LISTED], epochs, spike_values, baselines, strict=False)
     )
     more = len(hits) - MAX_LISTED

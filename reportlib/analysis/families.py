@@ -282,8 +282,10 @@ RULE_FAMILIES: tuple[RuleFamily, ...] = (
 
 def _no_data(ctx: AnalysisContext, panel: str) -> Finding:
     if panel == "val_loss" and ctx.metric_name:  # evaluated (mAP...), without a loss
+        others = len({m for s, m in ctx.curves if s == "eval"}) > 1
         return Finding(FindingKind.NO_DATA, Severity.WARNING,
-                       say("no_data.val_loss_evaluated", metric=ctx.metric_name),
+                       say("no_data.val_loss_evaluated", metric=ctx.metric_name,
+                           others=" and other metrics" if others else ""),
                        {"panel": panel, "rule": "no_data"}, panel=panel)
     tested = sorted({m for s, m in ctx.curves if s == "test"})
     if panel == "val_loss" and tested:

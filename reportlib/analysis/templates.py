@@ -112,11 +112,13 @@ TEMPLATES: dict[str, str] = {
     # ---------------------------------------------------------------- anomalies
     "spike":
         "{label} has {count_text}: {named}.",
-    "spike.item": "{value} at {where}, where its neighbours are about {baseline}",
+    "spike.item": "{value} at {where}, where its neighbours on either side average {bound} "
+                  "{baseline}",
     "spike.heavy_tailed":
         "{label} has {count} of its {n} points ({share}) far {side} their neighbours: too "
         "many to be isolated spikes; its point-to-point noise is heavy-tailed (the farthest "
-        "is {value} at {where}, where its neighbours are about {baseline}).",
+        "is {value} at {where}, where its neighbours on either side average {bound} "
+        "{baseline}).",
     "non_finite":
         "{label} has {count_text} ({kinds}) at step {steps}{tail}.",
     "non_finite.diverged": "; from {where} on every logged value is non-finite: the run diverged",
@@ -285,7 +287,7 @@ TEMPLATES: dict[str, str] = {
         "Validation loss was not logged: the run was not evaluated (or its evaluations were "
         "not saved), so generalisation cannot be judged.",
     "no_data.val_loss_evaluated":
-        "Validation loss was not logged (the evaluations logged {metric} and other metrics): "
+        "Validation loss was not logged (the evaluations logged {metric}{others}): "
         "overfitting cannot be judged from the loss.",
     "no_data.eval_metric":
         "No evaluation metric independent of the loss was logged (such as chrF): the quality "

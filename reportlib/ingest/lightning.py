@@ -167,8 +167,9 @@ def _without_evaluations_after_training(scalars: pd.DataFrame) -> tuple[pd.DataF
 
     Lightning logs them at the step after the last one and at the epoch after the
     last trained one (``current_epoch`` has moved on), with no training between them
-    and the last in-fit evaluation: the same weights scored again (on whatever data
-    that call was given), not a point of the validation curve.
+    and the last in-fit evaluation: a checkpoint scored again (the final one, or the
+    one ``ckpt_path`` names, on whatever data the call was given), not a point of
+    the validation curve.
     """
     train = scalars[scalars["split"] == "train"]
     if train.empty or train["epoch"].isna().all():
@@ -186,8 +187,9 @@ def _without_evaluations_after_training(scalars: pd.DataFrame) -> tuple[pd.DataF
         kept[column] = kept[column].cat.remove_unused_categories()
     return kept, [
         f"{names} at {where} left out of the validation curves: logged after training "
-        f"ended (epoch {last_epoch:g} was the last trained), a separate validation run "
-        "(trainer.validate) of the final weights, not a point of the curve"]
+        f"ended (epoch {last_epoch:g} was the last trained, and no training step came after "
+        "it): a separate validation run (trainer.validate), of a checkpoint or data the log "
+        "does not name, not a point of the curve"]
 
 
 def _lr_monitor_names(keys: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -470,9 +470,9 @@ def step_range(steps: np.ndarray | Sequence[int]) -> str:
 def _replaced_warning(steps: np.ndarray, curve_codes: np.ndarray, curves: list) -> str:
     named = [f"{curves[c][0]} {curves[c][1]}" for c in np.unique(curve_codes)]
     return (
-        f"{plural(len(steps), 'value')} logged again for the same step, split and metric "
-        f"({step_range(steps)}; {listed(named)}): a resumed run that repeated those steps, or "
-        "several logs of one run; the later values were kept"
+        f"{plural(len(steps), 'value')} logged again, changed, for the same step, split and "
+        f"metric ({step_range(steps)}; {listed(named)}): a resumed run that repeated those "
+        "steps, or several logs (or runs) written to one place; the later values were kept"
     )
 
 
