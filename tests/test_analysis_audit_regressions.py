@@ -316,3 +316,14 @@ def test_a_real_change_of_a_metric_of_unknown_direction_is_said_to_rise_not_to_b
     assert finding.kind.value == "inconclusive"
     assert finding.evidence["reason"] == "direction_unknown"
     assert finding.message.startswith("Validation token_acc was still rising at the end")
+
+
+def test_the_runs_own_best_checkpoint_names_the_metric_it_was_chosen_by():
+    """The real HF log above keeps best_model_checkpoint checkpoint-8280 and best_metric
+    0.2461 but not the metric's name: 'kept step 8280' was unexplained next to the best
+    checkpoints by loss (3105) and by accuracy (1035). It is eval_macro_f1 at step 8280."""
+    folder = DATA / "hf" / "arshiv-web__Financial-News-Sentiment-Analysis__checkpoint-10350"
+    (best,) = [f for f in reportlib.analyze(folder).analysis.findings
+               if f.kind.value == "best_checkpoint"]
+    assert best.message.endswith(
+        "the run itself kept step 8280 as its best model, by its eval_macro_f1 0.246.")

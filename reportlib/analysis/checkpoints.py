@@ -20,7 +20,7 @@ from reportlib.analysis._common import finite_or_none, finite_rows
 from reportlib.analysis.curves import near_ceiling
 from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.noise import noise_scale, resolution
-from reportlib.analysis.templates import format_position, plural, say
+from reportlib.analysis.templates import format_number, format_position, plural, say
 from reportlib.errors import ParameterError
 from reportlib.metrics import bounds_for
 from reportlib.run import Run
@@ -151,6 +151,22 @@ def earlier_best(val_loss: pd.DataFrame | None, best_so_far: Any) -> dict[str, A
             "lowest_epoch": finite_or_none(rows["epoch"].iloc[i])}
 
 
+def selection_metric(run: Run, best_model_checkpoint: Any, best_metric: Any) -> str | None:
+    """The logged evaluation value a Trainer's ``best_model_checkpoint`` was chosen by.
+
+    The state keeps the value (``best_metric``) but not its name: it is the
+    evaluation value logged at that checkpoint's step that equals it (to float
+    precision), named as logged ("eval_macro_f1 0.246"). None when none or several do.
+    """
+    step, value = checkpoint_step(best_model_checkpoint), finite_or_none(best_metric)
+    if step is None or value is None:
+        return None
+    rows = run.scalars[(run.scalars["split"] == "eval") & (run.scalars["step"] == step)]
+    close = rows[np.isclose(rows["value"].to_numpy(dtype=float), value, rtol=1e-9, atol=0.0)]
+    names = sorted(set(close["source_key"].astype(str)))
+    return f"{names[0]} {format_number(value)}" if len(names) == 1 else None
+
+
 def detect_test_results(run: Run) -> list[Finding]:
     """One ``test_results`` finding naming the last value of each test-split curve.
 
@@ -242,6 +258,7 @@ def compare_best_checkpoints(
     tests: Sequence[PairTest] = (),
     scored: bool = False,
     best_so_far: Any = None,
+    selected_by: str | None = None,
 ) -> tuple[BestCheckpoint | None, list[Finding]]:
     """The best checkpoint by validation loss and by the metric; do they agree and move together?
 
@@ -264,6 +281,9 @@ def compare_best_checkpoints(
     best_so_far:
         The log's own running bests (``Run.meta["best_so_far"]``): a best
         validation loss below every evaluation listed is said (:func:`earlier_best`).
+    selected_by:
+        What the run's own choice was made by, as a phrase ("eval_macro_f1 0.246"),
+        when known (:func:`selection_metric`).
 
     Returns
     -------
@@ -343,7 +363,8 @@ def compare_best_checkpoints(
     elif agree is False:
         sentence += say("best.differ")
     if selected is not None:
-        sentence += say("best.selected", selected=selected)
+        sentence += say("best.selected", selected=selected,
+                        by=say("best.selected_by", what=selected_by) if selected_by else "")
     if earlier is not None:
         sentence += say("best.earlier", source=earlier["source_key"], value=earlier["value"])
     evidence = {"rule": "best_checkpoint", "best_checkpoint": best.to_dict(), "metric": metric,
@@ -433,5 +454,6 @@ __all__ = [
     "detect_test_results",
     "earlier_best",
     "paired_evaluations",
+    "selection_metric",
     "spearman_rho",
 ]

@@ -20,7 +20,12 @@ import pandas as pd
 
 from reportlib.analysis._common import float_or_none, int_or_none
 from reportlib.analysis.caveats import dataset_sizes
-from reportlib.analysis.checkpoints import BestCheckpoint, PairTest, compare_best_checkpoints
+from reportlib.analysis.checkpoints import (
+    BestCheckpoint,
+    PairTest,
+    compare_best_checkpoints,
+    selection_metric,
+)
 from reportlib.analysis.chrf_evidence import ScoreAnalysis, add_computed_chrf, analyze_scores
 from reportlib.analysis.curves import CurveSummary, summarize_curve
 from reportlib.analysis.families import (
@@ -326,6 +331,8 @@ def _analyze_run(run: Run, *, scores: ScoringResult | None) -> RunAnalysis:
         tests=tests,
         scored=score_analysis is not None,
         best_so_far=run.meta.get("best_so_far"),
+        selected_by=selection_metric(run, run.meta.get("best_model_checkpoint"),
+                                     run.meta.get("best_metric")),
     )
     ctx = AnalysisContext(
         run=run, curves=curves, panels=panels, labels=labels, metric_name=metric_name,

@@ -160,7 +160,8 @@ TEMPLATES: dict[str, str] = {
     "best.unknown_scored": "the paired bootstrap on the predictions did not compare these two "
                            "checkpoints, so whether that difference is noise is not known",
     "best.differ": ": the two criteria pick different checkpoints",
-    "best.selected": "; the run itself kept step {selected} as its best model",
+    "best.selected": "; the run itself kept step {selected} as its best model{by}",
+    "best.selected_by": ", by its {what}",
     "best.earlier":
         "; the log's own running best ({source} {value}) is lower than every evaluation it "
         "lists, so the run's best checkpoint by validation loss came before this log's first "
