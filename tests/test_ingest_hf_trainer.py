@@ -687,3 +687,21 @@ def test_a_log_of_many_key_sets_is_read_entry_by_entry() -> None:
     assert hf_trainer._columns_from_log_history(entries, Path("t.json")) is None
     frame, _, warnings = hf_trainer.scalars_from_log_history(entries, Path("t.json"))
     assert len(frame) == 200 and frame["metric"].nunique() == 200 and warnings == []
+
+
+def test_an_epoch_count_that_restarts_is_said_and_gives_no_epochs_or_size(tmp_path: Path) -> None:
+    """An audited Whisper run's epoch went back from 5.06 to 0.0 at step 52050 (resumed with
+    other settings): its final epoch, 4.008, made a size estimate 3x too large. Generated
+    here: a state whose epoch restarts once, with an end-of-training summary."""
+    history = [{"step": s, "epoch": e, "loss": 1.0 / s} for s, e in
+               ((100, 1.0), (200, 2.0), (300, 3.0), (400, 0.5), (500, 1.5))]
+    history.append({"step": 500, "epoch": 1.5, "train_runtime": 50.0,
+                    "train_samples_per_second": 64.0, "train_loss": 0.5})
+    state = {"log_history": history, "global_step": 500, "max_steps": 500, "epoch": 1.5,
+             "num_train_epochs": 2, "train_batch_size": 8}
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+    run = hf_trainer.load(tmp_path)
+    assert run.meta["epoch_restarts"] == [400]
+    assert "train_size_estimate" not in run.meta and "epochs_run" not in run.meta
+    assert any(w.startswith("the epoch count goes back at step 400 (from 3 to 0.5)")
+               for w in run.warnings)

@@ -180,6 +180,19 @@ def load(path: Path) -> Run:
     if summary is not None:
         meta["train_summary"] = summary
     warnings.extend(_progress_warnings(meta, has_summary=summary is not None))
+    restarts = epoch_restarts(scalars)
+    if restarts:
+        # Epochs restarted (a resumed run with another dataset or batch size): the state's
+        # final epoch is not the epochs trained, so neither it nor an estimate built on it
+        # is given.
+        meta["epoch_restarts"] = [step for step, _, _ in restarts]
+        meta.pop("epoch", None)
+        warnings.append(
+            "the epoch count goes back "
+            + listed(f"at step {step} (from {before:g} to {after:g})"
+                     for step, before, after in restarts)
+            + ": a run resumed with another dataset or settings; epochs quoted after it count "
+            "from that restart, and how many epochs the run trained is not known")
     hf_trainer_facts(meta, state_file.name)
     if scalars.empty:
         warnings.append(_no_values_warning(meta, entries=len(state["log_history"])))
@@ -195,6 +208,20 @@ def load(path: Path) -> Run:
         warnings=warnings,
         input_files=[state_file],
     )
+
+
+#: How far the epoch must fall back, in epochs, to be a restart (not float noise).
+EPOCH_RESTART_DROP = 0.5
+
+
+def epoch_restarts(scalars: pd.DataFrame) -> list[tuple[int, float, float]]:
+    """``(step, epoch before, epoch after)`` where the logged epoch falls back by more than
+    :data:`EPOCH_RESTART_DROP` as the step grows."""
+    rows = scalars[["step", "epoch"]].dropna().drop_duplicates("step").sort_values("step")
+    steps, epochs = rows["step"].to_numpy(), rows["epoch"].to_numpy(dtype=float)
+    drops = np.flatnonzero(np.diff(epochs) < -EPOCH_RESTART_DROP)
+    return [(int(steps[i + 1]), round(float(epochs[i]), 4), round(float(epochs[i + 1]), 4))
+            for i in drops]
 
 
 def scalars_from_log_history(

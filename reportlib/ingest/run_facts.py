@@ -202,6 +202,8 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
     if steps_run is None or steps_planned is None or steps_run < steps_planned:
         set_fact(meta, "epochs_planned", positive_number(meta.get("num_train_epochs")),
                  f"{file_name}: num_train_epochs")
+    if meta.get("epoch_restarts"):
+        return  # the epochs trained are not known, so no size follows from them
     summary = meta.get("train_summary")
     summary = summary if isinstance(summary, Mapping) else {}
     run_epochs = positive_number(meta.get("epoch"))
