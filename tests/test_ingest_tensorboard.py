@@ -409,3 +409,28 @@ def test_nan_and_inf_scalars_are_kept(tmp_path: Path) -> None:
     values = run.series("train", "loss")["value"]
     assert np.isnan(values.iloc[0]) and np.isinf(values.iloc[1])
     assert any(w.startswith("NaN or infinite values kept as logged: 2") for w in run.warnings)
+
+
+def test_an_ultralytics_event_file_reads_as_its_results_csv(tmp_path: Path) -> None:
+    """An audited YOLOv8 event file read alone: its training loss was 'not logged' (the
+    three components were not summed), mAP was a train curve, and best.pt's final
+    re-validation replaced the last epoch's mAP. Written here with torch's SummaryWriter
+    in ultralytics' tag layout (generated values)."""
+    torch_tb = pytest.importorskip("torch.utils.tensorboard")
+    writer = torch_tb.SummaryWriter(str(tmp_path))
+    for epoch in range(1, 6):
+        for part, value in (("box", 1.0), ("cls", 2.0), ("dfl", 0.5)):
+            writer.add_scalar(f"train/{part}_loss", value / epoch, epoch)
+            writer.add_scalar(f"val/{part}_loss", 1.1 * value / epoch, epoch)
+        writer.add_scalar("metrics/mAP50-95(B)", 0.1 * epoch, epoch)
+    writer.add_scalar("metrics/mAP50-95(B)", 0.45, 5)  # best.pt validated again at the end
+    writer.close()
+    run = tensorboard.load(tmp_path)
+    assert run.series("train", "loss")["value"].tolist() == pytest.approx(
+        [3.5 / e for e in range(1, 6)], rel=1e-6)
+    assert run.series("eval", "loss")["value"].tolist() == pytest.approx(
+        [3.85 / e for e in range(1, 6)], rel=1e-6)
+    assert run.series("eval", "map")["value"].tolist() == pytest.approx(
+        [0.1 * e for e in range(1, 6)], rel=1e-6)
+    assert any("ultralytics validates the best weights (best.pt) again" in w
+               and "metrics/mAP50-95(B) 0.450" in w for w in run.warnings)

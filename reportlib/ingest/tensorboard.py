@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from reportlib.errors import InputError
+from reportlib.ingest import yolo
 from reportlib.ingest.tfevents import decode_events
 from reportlib.ingest.tfrecord import masked_crc, scan_records
 from reportlib.ingest.tidy import (
@@ -209,9 +210,19 @@ def load(path: Path) -> Run:
     logged = concat_logged([part for _, _, part in parts])
     logged = epoch_to_column(logged)
     logged, summary = hf_summary_to_meta(logged)
-    scalars, tidy_warnings = tidy_scalars(logged, names=_keras_names(logged.keys))
-    warnings.extend(tidy_warnings)
+    names = _keras_names(logged.keys)
     meta: dict[str, object] = {"event_files": order, "skipped_values": skipped}
+    if yolo.is_ultralytics(logged.keys):
+        # An ultralytics run's event file: its names and summed losses, as its results.csv.
+        names.update(yolo.column_names(logged.keys))
+        meta["summed_losses"] = yolo.summed_columns(logged.keys)
+        logged, revalidated = yolo.without_final_revalidation(logged)
+        warnings += revalidated
+        logged = yolo.with_summed_losses(logged)
+        names.update(yolo.column_names(logged.keys))
+        warnings += yolo.summed_loss_warnings(meta["summed_losses"], "a tag of the event file")
+    scalars, tidy_warnings = tidy_scalars(logged, names=names)
+    warnings.extend(tidy_warnings)
     if summary:
         meta["train_summary"] = summary
     if in_progress:

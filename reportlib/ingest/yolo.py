@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from reportlib.errors import InputError
+from reportlib.formatting import format_number
 from reportlib.ingest.csv_log import count_epochs, read_csv_log, sniff_header
 from reportlib.ingest.side_files import read_side_yaml
 from reportlib.ingest.tidy import LoggedValues, concat_logged, key_to_wall_time, tidy_scalars
@@ -105,17 +106,16 @@ def load(path: Path) -> Run:
         raise InputError(f"holds no {RESULTS_FILE}", path=path,
                          hint="Point at the runs/detect/train folder ultralytics wrote")
     log = read_csv_log(results, names=column_names)
-    logged = key_to_wall_time(_with_summed_losses(log.logged), "time")
+    logged = key_to_wall_time(with_summed_losses(log.logged), "time")
     scalars, warnings = tidy_scalars(logged, names=column_names(logged.keys))
     warnings[:0] = log.warnings
     meta: dict[str, object] = {"step_unit": "epoch", "columns": log.columns,
-                               "summed_losses": _summed_columns(log.logged.keys)}
+                               "summed_losses": summed_columns(log.logged.keys)}
     count_epochs(meta, scalars, RESULTS_FILE)
     if log.truncated:
         meta["in_progress"] = True
-    for total, parts in meta["summed_losses"].items():  # say where a number not logged comes from
-        warnings.append(f"'{total}' is not a column of {RESULTS_FILE}: it is the sum of "
-                        f"{', '.join(parts)} at each epoch (the loss ultralytics minimises)")
+    # Say where a number not logged comes from.
+    warnings += summed_loss_warnings(meta["summed_losses"], f"a column of {RESULTS_FILE}")
     run = Run.from_log_file(results, NAME, scalars, meta=meta, warnings=warnings)
     args_file = results.parent / ARGS_FILE
     if args_file.is_file():
@@ -157,13 +157,51 @@ def _metric_name(name: str) -> str:
     return _METRIC_NAMES.get(lowered, lowered) + suffix
 
 
+def is_ultralytics(keys: Sequence[str]) -> bool:
+    """Whether a log's names are ultralytics' (``train/box_loss``... and ``metrics/...``),
+    whatever file they come from (``results.csv``, or its TensorBoard event file)."""
+    lowered = [key.lower() for key in keys]
+    return (any(key.startswith("train/") and key.endswith("loss") for key in lowered)
+            and any(key.startswith("metrics/") for key in lowered))
+
+
+def without_final_revalidation(logged: LoggedValues) -> tuple[LoggedValues, list[str]]:
+    """An ultralytics event file's last epoch without the second values of its metrics.
+
+    When training ends, ultralytics validates the best weights (``best.pt``) again
+    and logs the result at the last epoch's step, after that epoch's own values:
+    a second score of another checkpoint, not the last epoch's. The first values at
+    that step are kept; the later ones are left out, and said.
+    """
+    if not len(logged):
+        return logged, []
+    last = logged.step == logged.step.max()
+    seen: set[int] = set()
+    drop = np.zeros(len(logged), dtype=bool)
+    for index in np.flatnonzero(last):
+        code = int(logged.key[index])
+        if code in seen:
+            drop[index] = True
+        seen.add(code)
+    if not drop.any():
+        return logged, []
+    dropped = ", ".join(f"{logged.keys[int(logged.key[i])]} {format_number(float(logged.value[i]))}"
+                        for i in np.flatnonzero(drop))
+    return logged.select(~drop), [
+        f"the last epoch (step {int(logged.step.max())}) is logged twice: ultralytics validates "
+        f"the best weights (best.pt) again when training ends; the epoch's own values are "
+        f"kept, and best.pt's ({dropped}) left out"]
+
+
+def summed_loss_warnings(summed: dict[str, list[str]], source: str) -> list[str]:
+    """Where each summed loss comes from (``source``: "a column of results.csv"): it is
+    not a value of the log."""
+    return [f"'{total}' is not {source}: it is the sum of {', '.join(parts)} at each "
+            "epoch (the loss ultralytics minimises)" for total, parts in summed.items()]
+
+
 def _is_yolo_header(header: Sequence[str]) -> bool:
-    lowered = [cell.lower() for cell in header]
-    return (
-        "epoch" in lowered
-        and any(cell.startswith("train/") and cell.endswith("loss") for cell in lowered)
-        and any(cell.startswith("metrics/") for cell in lowered)
-    )
+    return "epoch" in [cell.lower() for cell in header] and is_ultralytics(header)
 
 
 def _loss_columns(keys: Sequence[str]) -> dict[str, list[int]]:
@@ -176,12 +214,12 @@ def _loss_columns(keys: Sequence[str]) -> dict[str, list[int]]:
     return found
 
 
-def _summed_columns(keys: Sequence[str]) -> dict[str, list[str]]:
+def summed_columns(keys: Sequence[str]) -> dict[str, list[str]]:
     return {f"{prefix}loss": [keys[i] for i in codes]
             for prefix, codes in _loss_columns(keys).items() if len(codes) > 1}
 
 
-def _with_summed_losses(logged: LoggedValues) -> LoggedValues:
+def with_summed_losses(logged: LoggedValues) -> LoggedValues:
     """The values plus ``train/loss`` and ``val/loss``: the sum of each split's components.
 
     A sum is written only at epochs where every component of its split was
