@@ -282,6 +282,32 @@ def test_not_recognised_error_gives_a_pattern_that_reads_the_log(
     assert run.scalars["step"].nunique() == len(with_numbers)
 
 
+def test_the_hint_reads_the_line_the_log_repeats_with_its_position_and_names(
+    tmp_path: Path,
+) -> None:
+    # As audited Python-logging logs: settings printed once, then a line per epoch with
+    # "Epoch [i/N]" and two-word names; the file is named training.log, and its
+    # timestamped lines with commas are not a CSV header.
+    lines = ["2025-04-24 21:16:20,207 - INFO - focal_alpha: 1, batch: 64, seed: 7"]
+    lines += [f"2025-04-24 21:17:{10 + i:02d},828 - INFO - Epoch [{i}/3], Train Loss: "
+              f"{2.0 / i:.4f}, Val Loss: {2.2 / i:.4f}, Val Acc: {20.0 * i:.2f}%" for i in (1, 2, 3)]
+    log = tmp_path / "training.log"
+    log.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatNotRecognisedError) as info:
+        load_run(tmp_path)  # the folder: not taken for a CSV whose header lacks a step
+    with pytest.raises(FormatNotRecognisedError) as info:
+        load_run(log)
+    message = str(info.value)
+    assert "the line with numbers it repeats most (3 lines like it) is line 2" in message
+    copied = re.search(r"text_log: \{patterns: \['(.*)'\]\}", message).group(1)
+    (tmp_path / "run.yaml").write_text("text_log: {patterns: ['" + copied + "']}\n")
+    run = load_run(log)
+    assert run.series("train", "loss")[["step", "epoch", "value"]].values.tolist() == [
+        [1, 1.0, 2.0], [2, 2.0, 1.0], [3, 3.0, 0.6667]]
+    assert run.series("eval", "loss")["value"].tolist() == [2.2, 1.1, 0.7333]
+    assert run.series("eval", "accuracy")["value"].tolist() == [20.0, 40.0, 60.0]
+
+
 def test_no_named_number_gives_no_pattern(tmp_path: Path) -> None:
     log = tmp_path / "out.log"
     log.write_text("hello\n12 34\n")

@@ -144,6 +144,10 @@ def sniff_layout(path: Path, *, allow_unnamed_first: bool = False) -> CsvLayout 
     return None
 
 
+#: A date or a time of day: in a "header", the sign of a printed log line.
+_TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}:\d{2}\b")
+
+
 def sniff_header(path: Path, *, allow_unnamed_first: bool = False) -> list[str] | None:
     """The column names of a CSV log (see :func:`sniff_layout`); None if not one."""
     layout = sniff_layout(path, allow_unnamed_first=allow_unnamed_first)
@@ -162,6 +166,8 @@ def _header_at(
         return None
     if any(_is_number(cell) for cell in header) or not any(_is_number(cell) for cell in row):
         return None
+    if any(_TIMESTAMP.search(cell) for cell in header):
+        return None  # a logging line ("2025-04-24 21:16:20,207 - INFO - ..."), not column names
     return header
 
 

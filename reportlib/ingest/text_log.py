@@ -561,8 +561,12 @@ class _Reader(LoggedBuilder):
 #: A name followed by a number, as logs print them: ``loss 0.52``, ``loss=0.52``,
 #: ``loss: 0.52``, ``Epoch 3``.
 _NAMED_NUMBER = re.compile(
-    r"(?P<name>[A-Za-z][\w/.\-]*?)(?P<sep>\s*[:=]\s*|\s+)(?P<number>[-+]?(?:(?:\d+\.?\d*|\.\d+)"
-    r"(?:[eE][-+]?\d+)?|nan|inf))(?![\w.])"
+    # Two words before ":" or "=" ("Train Loss: 1.94"), else one ("loss 0.52"); or a
+    # position out of a total ("Epoch [1/50]", "iter 3/100").
+    r"(?:(?P<name>(?:[A-Za-z][\w/.\-]* )?[A-Za-z][\w/.\-]*?)(?P<sep>\s*[:=]\s*)"
+    r"|(?P<name1>[A-Za-z][\w/.\-]*?)(?P<sep1>\s+))"
+    r"(?P<number>[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf))(?![\w.])"
+    r"|(?P<name2>[A-Za-z]+)(?P<sep2>\s*\[\s*|\s+)(?P<number2>\d+)(?P<total>\s*/\s*\d+\s*\]?)"
 )
 #: What the pattern captures a number with (a group run.yaml's reader turns into a
 #: float): short enough to copy, and it stops at the ``,`` ``|`` ``%`` after a value.
@@ -571,7 +575,7 @@ _NUMBER_GROUP = r"[-+.\w]+"
 _POSITION_NAMES = {"step": "step", "iter": "step", "iteration": "step", "it": "step",
                    "global_step": "step", "num_updates": "step", "epoch": "epoch", "ep": "epoch"}
 #: Longest line quoted in the hint (and built into its pattern): one line of error.
-HINT_LINE_CHARS = 100
+HINT_LINE_CHARS = 160
 
 
 def pattern_for_line(line: str) -> str | None:
@@ -585,10 +589,13 @@ def pattern_for_line(line: str) -> str | None:
     if not matches:
         return None
     parts, used, end = [], set(), matches[0].start()
+    groups: dict[str, int] = {}  # group name -> its index in parts
     for match in matches:
         literal = line[end: match.start()]
         parts.append(_literal(literal))
-        name = match.group("name")
+        of_total = match.group("name2") is not None
+        name = match.group("name") or match.group("name1") or match.group("name2")
+        separator = match.group("sep") or match.group("sep1") or match.group("sep2")
         group = _POSITION_NAMES.get(name.lower()) or re.sub(r"\W", "_", name).strip("_") or "value"
         if group[0].isdigit():
             group = "v_" + group
@@ -596,26 +603,32 @@ def pattern_for_line(line: str) -> str | None:
         while group in used:
             group, count = f"{base}_{count}", count + 1
         used.add(group)
-        separator = match.group("sep")
-        parts.append(re.escape(name) + (r"\s*" + re.escape(separator.strip()) + r"\s*"
-                                        if separator.strip() else r"\s+"))
-        parts.append(f"(?P<{group}>{_NUMBER_GROUP})")
+        parts.append(re.escape(name).replace(r"\ ", r"\s+")
+                     + (r"\s*" + re.escape(separator.strip()) + r"\s*"
+                        if separator.strip() else r"\s+"))
+        inner = r"\d+" if of_total else _NUMBER_GROUP
+        groups[group] = len(parts)
+        parts.append(f"(?P<{group}>{inner})")
+        if of_total:  # "Epoch [1/50]": the position, then the total as written
+            parts.append(r"\s*/\s*\d+" + (r"\s*\]" if "]" in match.group("total") else ""))
         end = match.end()
     if not set(used) - {"step", "epoch"}:
         return None
     if "epoch" in used and "step" not in used:
         # A line without a step counts epochs: the epoch's number is its step too.
-        epoch = f"(?P<epoch>{_NUMBER_GROUP})"
-        parts[parts.index(epoch)] = f"(?P<epoch>(?P<step>{_NUMBER_GROUP}))"
+        index = groups["epoch"]
+        parts[index] = parts[index].replace("(?P<epoch>", "(?P<epoch>(?P<step>", 1) + ")"
     return "".join(parts)
 
 
 def not_recognised_hint(path: Path) -> tuple[str, str] | None:
-    """For an unrecognised text file: its first line with a named number, and a pattern for it.
+    """For an unrecognised text file: the line with named numbers it repeats most (the
+    first, on a tie), and a pattern for it.
 
-    Returns ``(where, hint)``: "its first line with numbers is line N: '...'",
-    and the run.yaml text to copy. None when the file is not a text log (another
-    suffix, undecodable) or no line names a number.
+    Returns ``(where, hint)``: "its first line with numbers is line N: '...'" (or
+    "the line with numbers it repeats most ..."), and the run.yaml text to copy.
+    None when the file is not a text log (another suffix, undecodable) or no line
+    names a number.
     """
     if path.suffix not in (*LOG_SUFFIXES, "") or not path.is_file():
         return None
@@ -623,16 +636,27 @@ def not_recognised_hint(path: Path) -> tuple[str, str] | None:
         head = read_log_head(path)
     except InputError:
         return None
-    for number, line in enumerate(head.splitlines(), start=1):
+    lines = head.splitlines()
+    candidates = []  # (line number, line as shown, its pattern), in log order
+    for number, line in enumerate(lines, start=1):
         shown = line.strip()[:HINT_LINE_CHARS]
         pattern = pattern_for_line(shown)
-        if pattern is None:
-            continue
-        quoted = pattern.replace("'", "''")  # a YAML single-quoted string
-        return (f"its first line with numbers is line {number}: {shown!r}",
-                f"To read lines like it, put in run.yaml beside it: "
-                f"text_log: {{patterns: ['{quoted}']}}")
-    return None
+        if pattern is not None:
+            candidates.append((number, shown, pattern))
+    if not candidates:
+        return None
+    # The kind of line the log repeats most (a training loop's), not a settings line
+    # printed once before it ("focal_alpha: 1"); the first of them on a tie.
+    reads = {pattern: sum(1 for line in lines if re.search(pattern, line))
+             for pattern in {c[2] for c in candidates}}
+    number, shown, pattern = max(candidates, key=lambda c: (reads[c[2]], -c[0]))
+    where = (f"its first line with numbers is line {number}: {shown!r}"
+             if number == candidates[0][0] else
+             f"the line with numbers it repeats most ({reads[pattern]} lines like it) is line "
+             f"{number}: {shown!r}")
+    quoted = pattern.replace("'", "''")  # a YAML single-quoted string
+    return (where, f"To read lines like it, put in run.yaml beside it: "
+                   f"text_log: {{patterns: ['{quoted}']}}")
 
 
 def _literal(text: str) -> str:
