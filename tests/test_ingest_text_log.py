@@ -290,7 +290,8 @@ def test_the_hint_reads_the_line_the_log_repeats_with_its_position_and_names(
     # timestamped lines with commas are not a CSV header.
     lines = ["2025-04-24 21:16:20,207 - INFO - focal_alpha: 1, batch: 64, seed: 7"]
     lines += [f"2025-04-24 21:17:{10 + i:02d},828 - INFO - Epoch [{i}/3], Train Loss: "
-              f"{2.0 / i:.4f}, Val Loss: {2.2 / i:.4f}, Val Acc: {20.0 * i:.2f}%" for i in (1, 2, 3)]
+              f"{2.0 / i:.4f}, Val Loss: {2.2 / i:.4f}, Val Acc: {20.0 * i:.2f}%"
+              for i in (1, 2, 3)]
     log = tmp_path / "training.log"
     log.write_text("\n".join(lines) + "\n")
     with pytest.raises(FormatNotRecognisedError) as info:
