@@ -309,6 +309,15 @@ def test_the_hint_reads_the_line_the_log_repeats_with_its_position_and_names(
     assert run.series("eval", "accuracy")["value"].tolist() == [20.0, 40.0, 60.0]
 
 
+def test_a_file_path_with_a_line_number_is_not_a_named_number(tmp_path: Path) -> None:
+    log = tmp_path / "out.log"
+    log.write_text("/home/u/envs/x/lib/python3.9/site-packages/transformers/models/marian/"
+                   "tokenization_marian.py:175: UserWarning: Recommended: pip install x.\n")
+    with pytest.raises(FormatNotRecognisedError) as info:
+        load_run(log)
+    assert "text_log: {patterns" not in str(info.value)
+
+
 def test_no_named_number_gives_no_pattern(tmp_path: Path) -> None:
     log = tmp_path / "out.log"
     log.write_text("hello\n12 34\n")

@@ -574,6 +574,8 @@ _NUMBER_GROUP = r"[-+.\w]+"
 #: Names that are the step or the epoch, whatever case (the reader's position groups).
 _POSITION_NAMES = {"step": "step", "iter": "step", "iteration": "step", "it": "step",
                    "global_step": "step", "num_updates": "step", "epoch": "epoch", "ep": "epoch"}
+#: Longest name a hint's pattern reads a number by: longer is a path or a sentence.
+MAX_NAME_CHARS = 32
 #: Longest line quoted in the hint (and built into its pattern): one line of error.
 HINT_LINE_CHARS = 160
 
@@ -585,7 +587,9 @@ def pattern_for_line(line: str) -> str | None:
     named group; step and epoch names become the ``step`` and ``epoch`` groups.
     The pattern starts at the first name (timestamps before it are not matched).
     """
-    matches = list(_NAMED_NUMBER.finditer(line))
+    # A name is a word or two ("Train Loss", "val/acc"), not a file path ("...py:175").
+    matches = [m for m in _NAMED_NUMBER.finditer(line)
+               if len(m.group("name") or m.group("name1") or m.group("name2")) <= MAX_NAME_CHARS]
     if not matches:
         return None
     parts, used, end = [], set(), matches[0].start()
