@@ -82,13 +82,21 @@ def format_percent(fraction: float | None, *, signed: bool = False) -> str:
 
 def format_epoch(epoch: float | None) -> str:
     """An epoch as people write it: ``3.0`` -> ``"3"``, ``2.4561`` -> ``"2.46"``, unknown -> ``""``.
+
+    Two decimals, unless they would turn an epoch into one it is not: ``0.00444``
+    stays ``"0.00444"`` (not ``"0"``) and ``2.9953`` is ``"2.995"`` (not ``"3"``),
+    three significant digits then (at least one more decimal).
     """
     if epoch is None:
         return ""
     x = float(epoch)
     if not math.isfinite(x):
         return ""
-    return f"{round(x, 2):g}"
+    short = round(x, 2)
+    if short == round(short) and abs(x - short) > 1e-6:  # 2 decimals would make it whole
+        digits = max(3, len(str(int(abs(x)))) + 3) if abs(x) >= 1 else 3
+        return f"{x:.{digits}g}"
+    return f"{short:g}"
 
 
 def format_position(step: int | None, epoch: float | None = None) -> str:

@@ -75,6 +75,9 @@ def test_format_position(step, epoch, text) -> None:
 
 def test_format_epoch_and_plural_and_names() -> None:
     assert (format_epoch(3.0), format_epoch(None), format_epoch(math.inf)) == ("3", "", "")
+    assert (format_epoch(2.4561), format_epoch(0.18)) == ("2.46", "0.18")
+    # two decimals never make an epoch whole that is not (audited logs: 0.00444, 2.9953)
+    assert (format_epoch(0.0044444), format_epoch(2.9953)) == ("0.00444", "2.995")
     assert (plural(1, "evaluation"), plural(3, "evaluation")) == ("1 evaluation", "3 evaluations")
     assert plural(2, "index", "indices") == "2 indices"
     assert [metric_display_name(m) for m in ("chrf", "BLEU", "wer", "my_metric")] == [
