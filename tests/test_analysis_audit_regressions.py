@@ -327,3 +327,28 @@ def test_the_runs_own_best_checkpoint_names_the_metric_it_was_chosen_by():
                if f.kind.value == "best_checkpoint"]
     assert best.message.endswith(
         "the run itself kept step 8280 as its best model, by its eval_macro_f1 0.246.")
+
+
+def test_a_falling_curve_with_spikes_is_not_flat_and_did_improve():
+    """A real Keras log: val_loss 0.61, 0.96, 0.39, 0.33, 0.92, then 0.25, 0.43, 0.16, 0.17,
+    0.29. Its ends, judged by a noise estimate the two spikes inflate, read 'flat', and
+    'did not fall ... did not measurably improve it' followed."""
+    result = reportlib.analyze(DATA / "keras" / "AbijithT__Lung-Cancer-Detection")
+    assert result.analysis.curve("val_loss").trend == "decreasing"
+    assert result.analysis.curve("eval_metric").trend == "increasing"
+    assert "no_improvement" not in _kinds(result)
+    text = render_narrative(result.analysis)
+    assert ("Its trend is decreasing (the mean of its first 5 evaluations, 0.643, against that "
+            "of its last 5, 0.259") in text
+
+
+def test_a_minimum_at_the_first_evaluation_is_not_no_sign_of_overfitting():
+    """A real HF Whisper log: eval_loss 2.553 at the first evaluation, all 19 later ones 3.14
+    to 4.46 (the noise estimate 0.305). 'No sign of overfitting ... within its noise' hid
+    that training never improved on the first evaluation."""
+    result = reportlib.analyze(DATA / "hf" / "Tanisha-anshu__OpenAi-Whisper-small-Braj")
+    assert "no_overfitting" not in _kinds(result)
+    (finding,) = [f for f in result.analysis.findings
+                  if f.evidence.get("rule") == "above_within_noise"]
+    assert "(its first evaluation: all 19 later ones were higher, 3.14 to 4.46)" in finding.message
+    assert finding.message.startswith("Whether the model overfits cannot be told from this log")

@@ -50,6 +50,13 @@ OVERFIT_MIN_RELATIVE_RISE = 0.02
 """...and must exceed this fraction of the minimum (Prechelt's GL above 2): a rise
 under 2% does not change which checkpoint to use in practice."""
 
+NO_SIGN_NOISE_MULTIPLIER = 1.0
+""""No sign of overfitting" needs the end to sit within this many noise standard
+deviations of the minimum (or within :data:`OVERFIT_MIN_RELATIVE_RISE` of it): a rise
+of 1 to 3 deviations, and over 2%, is neither shown nor ruled out, and is said so (an
+early spike or a zig-zag inflates the noise estimate: 'within its noise' then hides a
+rise every later evaluation shows)."""
+
 RISING_EVALS = 2
 """Prechelt's UP criterion with strips of one evaluation: a validation loss that rose
 at each of this many last evaluations after its minimum (and by more than
@@ -228,6 +235,20 @@ def detect_overfitting(
                 relative=format_percent(OVERFIT_MIN_RELATIVE_RISE), threshold=threshold),
             {**evidence, "about": "overfitting", "rule": "small_rise",
              "noise_threshold": noise_threshold}, panel="overall",
+        )]
+    no_sign = max(NO_SIGN_NOISE_MULTIPLIER * noise, OVERFIT_MIN_RELATIVE_RISE * abs(minimum))
+    if no_sign < rise <= threshold:
+        above = values[i_min + 1:]
+        first = say("overfitting.min_first", n_after=int(above.size), low=float(above.min()),
+                    high=float(above.max())) if i_min == 0 and n >= MIN_EVALS_FOR_OVERFITTING \
+            else ""
+        return [Finding(
+            FindingKind.INCONCLUSIVE, Severity.INFO,
+            say("overfitting.above_within_noise", minimum=minimum, where_min=where_min,
+                end_text=end_text, rise_text=rise_text, noise=noise, threshold=threshold,
+                first=first),
+            {**evidence, "about": "overfitting", "rule": "above_within_noise",
+             "no_sign_threshold": no_sign}, panel="overall",
         )]
     if rise <= threshold:
         return [Finding(
@@ -412,6 +433,7 @@ __all__ = [
     "END_LEVEL_POINTS",
     "MIN_EVALS_AFTER_MINIMUM",
     "MIN_EVALS_FOR_OVERFITTING",
+    "NO_SIGN_NOISE_MULTIPLIER",
     "OVERFIT_MIN_RELATIVE_RISE",
     "OVERFIT_NOISE_MULTIPLIER",
     "detect_early_stopping",

@@ -110,6 +110,8 @@ def detect_no_improvement(
     if evidence.verdict not in ("flat", worse) or evidence.change is None:
         return []
     k = evidence.k
+    if evidence.halves is not None:
+        return []  # worse by its halves only: the ends this sentence quotes do not show it
     if evidence.verdict == "flat" and _improved_between(values, evidence, higher_is_better):
         return []
     relative = (evidence.change / abs(evidence.start)

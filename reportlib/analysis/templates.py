@@ -43,6 +43,13 @@ TEMPLATES: dict[str, str] = {
         "its minimum of {minimum} at {where_min} it rose at each of its last {n_up} "
         "evaluations, to {last} at {where_last}, {rise_text}: a rise still within the "
         "noise estimated from the whole curve (a rise had to exceed {threshold}).",
+    "overfitting.above_within_noise":
+        "Whether the model overfits cannot be told from this log: validation loss reached "
+        "its minimum of {minimum} at {where_min}{first}, and {end_text}, {rise_text}: more "
+        "than 2% and more than its noise's standard deviation ({noise}), yet within the 3 "
+        "deviations a rise must exceed to count ({threshold}).",
+    "overfitting.min_first": " (its first evaluation: all {n_after} later ones were higher, "
+                             "{low} to {high})",
     "overfitting.one_point":
         "Too few evaluations after the minimum to call it overfitting: validation loss rose to "
         "{end_level}, {rise_text}, after its minimum of {minimum} at {where_min}, but only at "

@@ -111,6 +111,13 @@ def _trend_basis(summary: CurveSummary) -> str:
     """What a rising or falling trend compares, when the first and last values alone go
     the other way (accuracy 0.902 -> 0.779, yet its first two have a median of 0.658 and
     its last two 0.797): without it the sentence would contradict its own numbers."""
+    if summary.trend in ("increasing", "decreasing") and summary.trend_halves is not None:
+        first, second = summary.trend_halves
+        half = summary.n_finite // 2
+        return (f" (the mean of its first {plural(half, _unit(summary))}, "
+                f"{format_number(first)}, against that of its last {half}, "
+                f"{format_number(second)}, a change beyond twice its standard error: its ends "
+                "alone are too noisy to show it)")
     if summary.trend not in ("increasing", "decreasing") or summary.trend_start is None \
             or summary.trend_end is None or summary.first is None or summary.last is None:
         return ""
