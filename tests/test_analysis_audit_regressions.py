@@ -6,10 +6,12 @@ script that made them) and a sentence the report must or must not contain.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import reportlib
 from reportlib.present.narrative import render_narrative
@@ -352,3 +354,22 @@ def test_a_minimum_at_the_first_evaluation_is_not_no_sign_of_overfitting():
                   if f.evidence.get("rule") == "above_within_noise"]
     assert "(its first evaluation: all 19 later ones were higher, 3.14 to 4.46)" in finding.message
     assert finding.message.startswith("Whether the model overfits cannot be told from this log")
+
+
+@pytest.mark.parametrize(("metric", "values", "tail"), [
+    # detectron2's AP of small objects on a set without any: NaN at every evaluation
+    ("bbox/aps", [math.nan] * 3, "; no finite value was logged."),
+    ("loss", [2.0, 1.5, math.nan, math.nan], "on every logged value is non-finite: the run "
+                                             "diverged."),
+    ("bleu", [10.0, 12.0, math.nan, math.nan], "on every logged value is non-finite."),
+])
+def test_only_a_loss_that_turns_nan_for_good_is_called_diverged(metric, values, tail):
+    """An audited detectron2 log: bbox/APs NaN at its 3 evaluations was 'from step 99 on
+    every logged value is non-finite: the run diverged', next to a falling total loss."""
+    from reportlib.analysis import detect_non_finite
+
+    frame = pd.DataFrame({"step": [99, 199, 300, 400][:len(values)], "epoch": math.nan,
+                          "value": values})
+    (finding,) = detect_non_finite(frame, split="eval", metric=metric, label=f"validation {metric}",
+                                   panel="overall", critical=False)
+    assert finding.message.endswith(tail)

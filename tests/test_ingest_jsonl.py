@@ -61,7 +61,9 @@ def test_detectron2_metrics_json_is_json_lines(tmp_path: Path) -> None:
     assert detect_format(tmp_path) == "jsonl"
     run = load_run(path)
     assert run.series("train", "loss")["value"].tolist() == [2.5, 2.1]  # total_loss
-    assert run.series("train", "bbox/ap")["value"].tolist() == [12.5]
+    # detectron2's COCO evaluator: an evaluation, its overall AP the mAP curve
+    assert run.series("eval", "map")["value"].tolist() == [12.5]
+    assert ("train", "bbox/ap") not in run.curves()
     # run.yaml's metric_names says what the rules cannot know.
     (tmp_path / "run.yaml").write_text("metric_names: {bbox/AP: eval/ap}\n"
                                        "higher_is_better: {ap: true}\n")

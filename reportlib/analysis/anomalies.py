@@ -297,10 +297,13 @@ def detect_non_finite(
     diverged = bool(bad[idx[0]:].all())
     kinds = ", ".join(sorted({"NaN" if t == "nan" else t for t in texts}))
     tail = ""
-    if diverged and len(values) > 1:
-        tail = say("non_finite.diverged", where=format_position(steps[0], epochs[0]))
+    if diverged and idx[0] == 0:
+        tail = say("non_finite.none_finite")  # never finite: nothing diverged from anything
     elif diverged:
-        tail = say("non_finite.none_finite")
+        # A loss that turns NaN for good is a diverged run; another value (COCO's AP of
+        # small objects when the set has none) is only undefined from there on.
+        key = "non_finite.diverged" if "loss" in metric else "non_finite.from"
+        tail = say(key, where=format_position(steps[0], epochs[0]))
     return [Finding(
         FindingKind.NON_FINITE, Severity.CRITICAL if critical else Severity.WARNING,
         say("non_finite", label=cap(label), count_text=plural(len(steps), "non-finite value"),

@@ -130,6 +130,7 @@ TEMPLATES: dict[str, str] = {
         "{label} has {count_text} ({kinds}) at step {steps}{tail}.",
     "non_finite.diverged": "; from {where} on every logged value is non-finite: the run diverged",
     "non_finite.none_finite": "; no finite value was logged",
+    "non_finite.from": "; from {where} on every logged value is non-finite",
     "divergence":
         "{label} diverged from {where_start}: for {n_text} its running median stayed above 2x "
         "its best level so far of {running_min}, peaking at {peak} at {where_peak}, "

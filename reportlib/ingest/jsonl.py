@@ -3,7 +3,8 @@
 Written by LLaMA-Factory (``trainer_log.jsonl``: ``current_steps``,
 ``total_steps``, ``loss``, ``lr``, ``elapsed_time`` as ``H:MM:SS``...),
 detectron2 (``metrics.json``, despite its name: ``iteration``, ``total_loss``,
-``lr``, ``bbox/AP``...) and countless hand-written loops
+``lr``, ``bbox/AP``..., its evaluators' results the validation curves, see
+:func:`evaluator_names`) and countless hand-written loops
 (``{"step": ..., "<metric>": ...}``). So the file is recognised by its content,
 not its name.
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,27 @@ WALL_TIME_KEYS = ("wall_time", "_timestamp", "timestamp", "elapsed_time", "_runt
 PROGRESS_KEYS = frozenset(
     {"total_steps", "max_steps", "percentage", "remaining_time", "eta_seconds", "eta"}
 )
+
+#: detectron2's evaluators write their results under the task's name: COCO's
+#: ``bbox/AP``, ``segm/AP50``, ``keypoints/APs``, ``sem_seg/mIoU``, ``panoptic_seg/PQ``.
+#: They are evaluations (of the validation set the config names), never training values.
+EVALUATOR_PREFIXES = ("bbox/", "segm/", "keypoints/", "sem_seg/", "panoptic_seg/")
+
+
+def evaluator_names(keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """``{"bbox/AP": ("eval", "map"), "bbox/AP50": ("eval", "bbox/ap50"), ...}``.
+
+    The first task's overall ``AP`` (COCO's mean over IoU 0.5-0.95) is the ``map``
+    curve, the main evaluation metric; every other evaluator value keeps its name.
+    """
+    names: dict[str, tuple[str, str]] = {}
+    for key in keys:
+        if key.startswith(EVALUATOR_PREFIXES):
+            task, _, name = key.partition("/")
+            main = name == "AP" and not any(m == ("eval", "map") for m in names.values())
+            names[key] = ("eval", "map" if main else key.lower())
+    return names
+
 
 #: File names looked for in a folder, in order (LLaMA-Factory, detectron2, generic).
 FILE_NAMES = ("trainer_log.jsonl", "metrics.json", "metrics.jsonl", "log.jsonl", "train_log.jsonl")
@@ -168,7 +191,7 @@ def load(path: Path) -> Run:
     logged, summary = hf_summary_to_meta(logged)
     if summary:
         meta["train_summary"] = summary
-    scalars, tidy_warnings = tidy_scalars(logged)
+    scalars, tidy_warnings = tidy_scalars(logged, names=evaluator_names(logged.keys))
     if no_step:
         warnings.append(
             f"{plural(len(no_step), 'line')} without a step or epoch skipped "
