@@ -122,9 +122,11 @@ def detect_no_improvement(
     fields = dict(
         label=cap(label), verb="rise" if higher_is_better else "fall",
         units=f"{unit}s", first_step=int(steps[0]),
-        first_text=plural(k, unit), last_text=plural(k, unit),
-        first_steps=_step_range(steps[:k]), last_steps=_step_range(steps[-k:]),
-        start=evidence.start, end=evidence.end, change=change_text,
+        ends=say("no_improvement.ends" if k > 1 else "no_improvement.ends_one",
+                 first_text=plural(k, unit), last_text=plural(k, unit), unit=unit,
+                 first_steps=_step_range(steps[:k]), last_steps=_step_range(steps[-k:]),
+                 start=evidence.start, end=evidence.end),
+        change=change_text,
         threshold=evidence.threshold,
     )
     key = "no_improvement.flat" if evidence.verdict == "flat" else "no_improvement.worse"

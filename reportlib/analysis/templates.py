@@ -103,17 +103,19 @@ TEMPLATES: dict[str, str] = {
         "the end (at least {needed} are needed).",
     # ---------------------------------------------------------------- progress over the run
     "no_improvement.flat":
-        "{label} did not {verb} from its first {units} to its last: the median of its first "
-        "{first_text} ({first_steps}) was {start} and of its last {last_text} ({last_steps}) "
-        "{end}, a change of {change}, {within} (a change had to exceed {threshold} to "
-        "count). Training after step {first_step} did not measurably improve it.",
+        "{label} did not {verb} from its first {units} to its last: {ends}, a change of "
+        "{change}, {within} (a change had to exceed {threshold} to count). Training after "
+        "step {first_step} did not measurably improve it.",
     "no_improvement.within_noise": "which is within its noise",
     "no_improvement.within_floor": "less than {relative} of its level",
     "no_improvement.worse":
-        "{label} got worse from its first {units} to its last: the median of its first "
-        "{first_text} ({first_steps}) was {start} and of its last {last_text} ({last_steps}) "
-        "{end}, a change of {change}, more than its noise allows (a change had to exceed "
-        "{threshold} to count).",
+        "{label} got worse from its first {units} to its last: {ends}, a change of {change}, "
+        "more than its noise allows (a change had to exceed {threshold} to count).",
+    "no_improvement.ends":
+        "the median of its first {first_text} ({first_steps}) was {start} and of its last "
+        "{last_text} ({last_steps}) {end}",
+    "no_improvement.ends_one":
+        "its first {unit} ({first_steps}) was {start} and its last ({last_steps}) {end}",
     "advice.train_longer": ", so more training may help",
     "advice.blocked": "; no advice to train longer: {reason}",
     # ---------------------------------------------------------------- anomalies
