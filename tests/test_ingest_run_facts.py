@@ -191,6 +191,21 @@ def test_real_run_estimate_matches_its_run_yaml(tmp_path: Path) -> None:
         "epoch (the epochs it trained), from trainer_state.json)")
 
 
+def test_a_run_cut_short_estimates_from_the_steps_and_epochs_it_took(tmp_path: Path) -> None:
+    """As an audited TrOCR run: stopped at step 1400 (epoch 13.46) of max_steps 10000, with
+    num_train_epochs 97 (rounded up): 8 x 1400 / 13.46 = 832, not 8 x 10000 / 97 = 825,
+    which is not an upper bound. The example run's state, edited here to that shape."""
+    state = json.loads((TINY / "trainer_state.json").read_text(encoding="utf-8"))
+    state["log_history"] = [e for e in state["log_history"] if "train_runtime" not in e]
+    state.update(global_step=1400, epoch=13.4615, max_steps=10000, num_train_epochs=97,
+                 train_batch_size=8)
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+    estimate = load_run(tmp_path).meta["train_size_estimate"]
+    assert estimate["value"] == round(8 * 1400 / 13.4615) == 832
+    assert estimate["how"].startswith("train_batch_size x global_step / epoch (the epochs it "
+                                      "trained)")
+
+
 def test_a_run_stopped_by_max_steps_divides_by_the_epochs_it_trained(tmp_path: Path) -> None:
     """As an audited public Whisper run: max_steps stopped it at epoch 12.22 while
     num_train_epochs (rounded up by the Trainer) says 13. The example run's state,

@@ -190,8 +190,9 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
     ``train_batch_size x max_steps / epochs`` (batches per epoch times the batch
     size: an upper bound, the last batch may be short; gradient accumulation and
     devices multiply it and are not in the state). The epochs are those the run
-    trained (the state's ``epoch``, 12.22 for a run stopped by max_steps), else
-    ``num_train_epochs`` (which a Trainer given max_steps rounds up).
+    trained (the state's ``epoch``, 12.22 for a run stopped by max_steps, with
+    ``global_step`` the steps it took), else ``num_train_epochs`` and ``max_steps``
+    (a Trainer given max_steps rounds the epochs up).
     """
     set_fact(meta, "epochs_run", positive_number(meta.get("epoch")), f"{file_name}: epoch")
     steps_run, steps_planned = _count(meta.get("global_step")), _count(meta.get("max_steps"))
@@ -206,20 +207,23 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
         return  # the epochs trained are not known, so no size follows from them
     summary = meta.get("train_summary")
     summary = summary if isinstance(summary, Mapping) else {}
+    # The epochs it trained (the state's epoch) over the steps it took (global_step): a
+    # Trainer's num_train_epochs is rounded up, and a run cut short never reached it.
     run_epochs = positive_number(meta.get("epoch"))
-    finished = steps_run is not None and steps_planned is not None and steps_run >= steps_planned
-    epochs, epochs_name = ((run_epochs, "epoch (the epochs it trained)") if finished and run_epochs
+    epochs, epochs_name = ((run_epochs, "epoch (the epochs it trained)") if run_epochs
                            else (positive_number(meta.get("num_train_epochs")),
                                  "num_train_epochs"))
     rate, runtime = positive_number(summary.get("train_samples_per_second")), positive_number(
         summary.get("train_runtime"))
-    batch, steps = _count(meta.get("train_batch_size")), _count(meta.get("max_steps"))
+    batch = _count(meta.get("train_batch_size"))
+    steps, steps_name = ((steps_run, "global_step") if run_epochs and steps_run
+                         else (steps_planned, "max_steps"))
     if epochs and rate and runtime:
         estimate = {"value": round(rate * runtime / epochs), "bound": "about",
                     "how": f"train_samples_per_second x train_runtime / {epochs_name}"}
     elif epochs and batch and steps:
         estimate = {"value": round(batch * steps / epochs), "bound": "at most",
-                    "how": f"train_batch_size x max_steps / {epochs_name}, with one device "
+                    "how": f"train_batch_size x {steps_name} / {epochs_name}, with one device "
                     "and no gradient accumulation; either makes it larger"}
     else:
         return
