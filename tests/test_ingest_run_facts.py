@@ -161,8 +161,8 @@ def test_hf_checkpoint_says_what_ran_and_what_was_planned(tmp_path: Path) -> Non
         # throughput x runtime / epochs: 20.5 samples/s for 219.5 s over 10 epochs
         ({"train_samples_per_second": 20.5, "train_runtime": 219.5}, None,
          (round(20.5 * 219.5 / 10), "train_samples_per_second x train_runtime", "about")),
-        # no summary (a checkpoint): batch x steps per epoch, an upper bound
-        ({}, 8, (8 * 570 // 10, "train_batch_size x max_steps", "at most")),
+        # no summary (a checkpoint): batch x the steps it took per epoch, an upper bound
+        ({}, 8, (8 * 570 // 10, "train_batch_size x global_step", "at most")),
         ({}, None, None),
     ],
 )
