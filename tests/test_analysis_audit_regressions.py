@@ -373,3 +373,11 @@ def test_only_a_loss_that_turns_nan_for_good_is_called_diverged(metric, values, 
     (finding,) = detect_non_finite(frame, split="eval", metric=metric, label=f"validation {metric}",
                                    panel="overall", critical=False)
     assert finding.message.endswith(tail)
+
+
+def test_a_rank_correlation_is_never_rounded_to_a_perfect_one_it_is_not():
+    """An audited HF log's Spearman of -0.998 read '-1.00 (perfect agreement would be -1)'."""
+    from reportlib.analysis.checkpoints import rho_text
+
+    assert [rho_text(r) for r in (-0.998, -1.0, 0.63, 0.9996)] == [
+        "-0.998", "-1.00", "+0.63", "+0.9996"]

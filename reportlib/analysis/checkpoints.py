@@ -200,6 +200,15 @@ def detect_test_results(run: Run) -> list[Finding]:
                      "steps": sorted({e["step"] for e in evidence})}, panel="overall")]
 
 
+def rho_text(rho: float) -> str:
+    """A rank correlation with its sign, to 2 decimals unless that would round it to a
+    perfect +-1 it is not (-0.998 is "-0.998", not "-1.00")."""
+    text = f"{rho:+.2f}"
+    if abs(round(rho, 2)) == 1.0 and abs(rho) < 1.0:
+        text = f"{rho:+.3f}" if abs(round(rho, 3)) < 1.0 else f"{rho:+.4f}"
+    return text
+
+
 def _and(words: list[str]) -> str:
     """``"a"``, ``"a and b"``, ``"a, b and c"``."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
@@ -393,7 +402,7 @@ def compare_best_checkpoints(
         rank = ""
         if rho is not None and oriented is not None:
             rank = say("metric.rank_also" if oriented >= AGREEMENT_MIN_RHO else "metric.rank_apart",
-                       n_text=plural(n, "evaluation"), rho=f"{rho:+.2f}", expected=expected)
+                       n_text=plural(n, "evaluation"), rho=rho_text(rho), expected=expected)
         findings.append(Finding(
             FindingKind.METRIC_DISAGREES_WITH_LOSS, Severity.WARNING,
             say("metric.disagrees_best", name=name,
@@ -427,7 +436,7 @@ def compare_best_checkpoints(
         return best, findings
     evidence = {**base, **rank_evidence, "reason": "rank_correlation",
                 "steps": [int(s) for s in pairs["step"]]}
-    words = dict(name=name, rho=f"{rho:+.2f}", n_text=plural(n, "evaluation"), expected=expected)
+    words = dict(name=name, rho=rho_text(rho), n_text=plural(n, "evaluation"), expected=expected)
     if oriented >= AGREEMENT_MIN_RHO:
         key = "metric.agrees_rank"
         if agree:
