@@ -379,5 +379,5 @@ def test_a_rank_correlation_is_never_rounded_to_a_perfect_one_it_is_not():
     """An audited HF log's Spearman of -0.998 read '-1.00 (perfect agreement would be -1)'."""
     from reportlib.analysis.checkpoints import rho_text
 
-    assert [rho_text(r) for r in (-0.998, -1.0, 0.63, 0.9996)] == [
-        "-0.998", "-1.00", "+0.63", "+0.9996"]
+    assert [rho_text(r) for r in (-0.998, -1.0, -0.9999999999999998, 0.63, 0.9996)] == [
+        "-0.998", "-1.00", "-1.00", "+0.63", "+0.9996"]

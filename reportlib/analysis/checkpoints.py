@@ -204,7 +204,7 @@ def rho_text(rho: float) -> str:
     """A rank correlation with its sign, to 2 decimals unless that would round it to a
     perfect +-1 it is not (-0.998 is "-0.998", not "-1.00")."""
     text = f"{rho:+.2f}"
-    if abs(round(rho, 2)) == 1.0 and abs(rho) < 1.0:
+    if abs(round(rho, 2)) == 1.0 and abs(rho) < 1.0 - 1e-9:  # not float error on a perfect 1
         text = f"{rho:+.3f}" if abs(round(rho, 3)) < 1.0 else f"{rho:+.4f}"
     return text
 
