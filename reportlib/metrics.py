@@ -371,7 +371,13 @@ def higher_is_better(metric: str, overrides: Mapping[str, bool] | None = None) -
         return True
     if m.endswith("loss"):
         return False
-    return None
+    # A name built on a known word ("class_accuracy", "token_acc", "f1_macro", "val_wer"):
+    # that word's direction, when its words do not point both ways.
+    words = {_ALIASES.get(w, w) for w in re.split(r"[_/\-\s.]+", m) if w}
+    ways = {METRICS[w].higher_is_better for w in words
+            if w in METRICS and METRICS[w].role == "quality" and not METRICS[w].loss_derived}
+    ways.discard(None)
+    return ways.pop() if len(ways) == 1 else None
 
 
 __all__ = [

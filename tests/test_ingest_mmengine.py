@@ -135,7 +135,7 @@ def test_evaluated_without_a_loss_is_not_called_unevaluated() -> None:
     [
         ("coco/bbox_mAP", "map", True), ("coco/segm_mAP_50", "map50_segm", True),
         ("pascal_voc/mAP", "map", True), ("accuracy/top1", "accuracy", True),
-        ("accuracy/top5", "accuracy_top5", None), ("mIoU", "iou", True), ("aAcc", "accuracy", True),
+        ("accuracy/top5", "accuracy_top5", True), ("mIoU", "iou", True), ("aAcc", "accuracy", True),
         ("mAcc", "mean_accuracy", True),
         ("AR@100", "ar@100", True),
     ],

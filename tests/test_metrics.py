@@ -186,3 +186,15 @@ def test_the_table_covers_every_split_word() -> None:
         for word in words:
             for form in (f"{word}_loss", f"{word}/loss", f"loss_{word}", f"loss/{word}"):
                 assert form in forms, form
+
+
+@pytest.mark.parametrize(("metric", "higher"), [
+    # a name built on a known word goes that word's way (an audited val_Class_Accuracy)
+    ("class_accuracy", True), ("token_acc", True), ("f1_macro", True), ("val_wer", False),
+    ("error_rate", False),
+    # no known word, or words pointing both ways: unknown, not guessed
+    ("my_metric", None), ("accuracy_error", None), ("interval", None),
+])
+def test_direction_of_a_name_built_on_a_known_word(metric: str, higher) -> None:
+    assert higher_is_better(metric) is higher
+
