@@ -77,7 +77,19 @@ def test_nested_objects_and_text_values(tmp_path: Path) -> None:
                             '"mode": "train", "done": false}'])
     run = jsonl.load(path)
     assert run.curves() == [("train", "loss"), ("eval", "loss")]
-    assert run.warnings == ["keys whose values are not numbers skipped: 'done', 'mode'"]
+    assert run.warnings == ["values that are not numbers skipped: 'done' (1 value), 'mode' "
+                            "(1 value)"]
+
+
+def test_null_values_are_not_values_and_not_a_warning(tmp_path: Path) -> None:
+    # LLaMA-Factory writes null for what a record does not hold (its closing record's loss)
+    path = write(tmp_path, ['{"current_steps": 10, "total_steps": 20, "loss": 1.5, '
+                            '"eval_loss": null}',
+                            '{"current_steps": 20, "total_steps": 20, "loss": null, '
+                            '"eval_loss": null}'])
+    run = jsonl.load(path)
+    assert run.series("train", "loss")["value"].tolist() == [1.5]
+    assert run.warnings == []
 
 
 def test_cut_last_line_is_in_progress(tmp_path: Path) -> None:

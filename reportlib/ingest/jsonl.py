@@ -15,7 +15,8 @@ In each object:
   ``H:MM:SS`` elapsed time);
 - every other number (or number written as text) is a metric; nested objects
   are flattened with ``/`` (``{"eval": {"loss": 1}}`` is ``eval/loss``); text,
-  lists and booleans are not metrics and are skipped;
+  lists and booleans are not metrics and are skipped (and counted in a warning);
+  ``null`` is no value at all and is simply skipped;
 - progress keys (:data:`PROGRESS_KEYS`) are not metrics either: the last
   ``total_steps`` goes to ``meta["max_steps"]``, and a log that stops short of
   it is in progress.
@@ -172,6 +173,8 @@ def load(path: Path) -> Run:
         for key, raw in flat.items():
             if key in (step_key, epoch_key, wall_key) or key in PROGRESS_KEYS:
                 continue
+            if raw is None:
+                continue  # null: nothing logged under that key in this record
             value = json_number(raw)
             if value is None:
                 skipped_keys[key] = skipped_keys.get(key, 0) + 1
@@ -199,8 +202,8 @@ def load(path: Path) -> Run:
         )
     if skipped_keys:
         warnings.append(
-            "keys whose values are not numbers skipped: "
-            + listed(f"'{k}'" for k in sorted(skipped_keys))
+            "values that are not numbers skipped: "
+            + listed(f"'{k}' ({plural(n, 'value')})" for k, n in sorted(skipped_keys.items()))
         )
     warnings.extend(tidy_warnings)
     warnings.extend(_progress(last_progress, meta))
