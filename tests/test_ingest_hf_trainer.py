@@ -705,3 +705,29 @@ def test_an_epoch_count_that_restarts_is_said_and_gives_no_epochs_or_size(tmp_pa
     assert "train_size_estimate" not in run.meta and "epochs_run" not in run.meta
     assert any(w.startswith("the epoch count goes back at step 400 (from 3 to 0.5)")
                for w in run.warnings)
+
+
+def test_the_results_files_beside_the_state_give_sizes_and_the_final_evaluation(
+        tmp_path: Path) -> None:
+    """As an audited run_clm output folder: all_results.json (Trainer.save_metrics) states
+    train_samples 120140 and a final eval_loss 0.989 the log_history does not hold; the
+    report said 'not evaluated' and estimated the size instead. Generated values here."""
+    from reportlib import analyze
+
+    history = [{"step": s, "epoch": s / 100, "loss": 2.0 / s} for s in range(10, 110, 10)]
+    state = {"log_history": history, "global_step": 100, "max_steps": 100, "epoch": 1.0,
+             "num_train_epochs": 1, "train_batch_size": 8}
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+    (tmp_path / "all_results.json").write_text(json.dumps(
+        {"epoch": 1.0, "eval_loss": 0.989, "eval_samples": 150, "train_samples": 800}),
+        encoding="utf-8")
+    run = hf_trainer.load(tmp_path)
+    assert (run.meta["train_size"], run.meta["eval_size"]) == (800, 150)
+    assert run.meta["sources"]["train_size"] == "all_results.json: train_samples"
+    assert "train_size_estimate" not in run.meta
+    assert tmp_path / "all_results.json" in run.input_files
+    (missing,) = [f for f in analyze(tmp_path).analysis.findings
+                  if f.kind.value == "no_data" and f.panel == "val_loss"]
+    assert missing.message == ("Validation loss was not logged during training: "
+                               "all_results.json holds one evaluation after it (eval_loss "
+                               "0.989), so there is no curve to judge generalisation by.")

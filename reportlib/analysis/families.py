@@ -287,6 +287,12 @@ def _no_data(ctx: AnalysisContext, panel: str) -> Finding:
                        say("no_data.val_loss_evaluated", metric=ctx.metric_name,
                            others=" and other metrics" if others else ""),
                        {"panel": panel, "rule": "no_data"}, panel=panel)
+    final = ctx.run.meta.get("final_eval")
+    if panel == "val_loss" and isinstance(final, dict) and "eval_loss" in final:
+        return Finding(FindingKind.NO_DATA, Severity.WARNING,
+                       say("no_data.val_loss_final", file=str(final.get("file")),
+                           value=float(final["eval_loss"])),
+                       {"panel": panel, "rule": "no_data", "final_eval": final}, panel=panel)
     tested = sorted({m for s, m in ctx.curves if s == "test"})
     if panel == "val_loss" and tested:
         return Finding(FindingKind.NO_DATA, Severity.WARNING, say("no_data.val_loss_tested"),

@@ -303,6 +303,9 @@ TEMPLATES: dict[str, str] = {
     "no_data.eval_metric":
         "No evaluation metric independent of the loss was logged (such as chrF): the quality "
         "of the outputs is not measured in this log{derived}.",
+    "no_data.val_loss_final":
+        "Validation loss was not logged during training: {file} holds one evaluation after "
+        "it (eval_loss {value}), so there is no curve to judge generalisation by.",
     "no_data.val_loss_tested":
         "Validation loss was not logged: the run was evaluated only on its test set (see the "
         "overall observations), so generalisation during training cannot be judged.",

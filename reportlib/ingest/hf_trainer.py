@@ -40,7 +40,7 @@ from reportlib.ingest.logfile import (
     read_log_text,
     replace_lone_surrogates,
 )
-from reportlib.ingest.run_facts import hf_trainer_facts
+from reportlib.ingest.run_facts import config_facts, hf_trainer_facts
 from reportlib.ingest.tidy import (
     MAX_LISTED,
     all_finite,
@@ -193,6 +193,7 @@ def load(path: Path) -> Run:
                      for step, before, after in restarts)
             + ": a run resumed with another dataset or settings; epochs quoted after it count "
             "from that restart, and how many epochs the run trained is not known")
+    results = _results_files(state_file.parent, meta)
     hf_trainer_facts(meta, state_file.name)
     if scalars.empty:
         warnings.append(_no_values_warning(meta, entries=len(state["log_history"])))
@@ -206,8 +207,40 @@ def load(path: Path) -> Run:
         scalars=scalars,
         meta=meta,
         warnings=warnings,
-        input_files=[state_file],
+        input_files=[state_file, *results],
     )
+
+
+#: What ``Trainer.save_metrics`` writes beside trainer_state.json; ``train_samples`` and
+#: ``eval_samples`` there are the sizes the example scripts trained and evaluated on.
+RESULTS_FILES = ("all_results.json", "train_results.json", "eval_results.json")
+
+
+def _results_files(folder: Path, meta: dict[str, object]) -> list[Path]:
+    """Run facts (the set sizes) from the results files beside the state; the files read.
+
+    Their final ``eval_loss`` (and perplexity) go to ``meta["final_eval"]``: an
+    evaluation after training, not a point of the validation curve.
+
+    A file that is not a JSON object is passed over: it adds facts, it is not the log.
+    """
+    read = []
+    for name in RESULTS_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(values, dict):
+            config_facts(meta, values, name)
+            final = {k: v for k, v in values.items() if k in ("eval_loss", "perplexity")
+                     and isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if final and "final_eval" not in meta:
+                meta["final_eval"] = {"file": name, **final}
+            read.append(path)
+    return read
 
 
 #: How far the epoch must fall back, in epochs, to be a restart (not float noise).

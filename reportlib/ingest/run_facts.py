@@ -203,8 +203,8 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
     if steps_run is None or steps_planned is None or steps_run < steps_planned:
         set_fact(meta, "epochs_planned", positive_number(meta.get("num_train_epochs")),
                  f"{file_name}: num_train_epochs")
-    if meta.get("epoch_restarts"):
-        return  # the epochs trained are not known, so no size follows from them
+    if meta.get("epoch_restarts") or meta.get("train_size") is not None:
+        return  # no epochs to divide by, or a size the files state: no estimate
     summary = meta.get("train_summary")
     summary = summary if isinstance(summary, Mapping) else {}
     # The epochs it trained (the state's epoch) over the steps it took (global_step): a
