@@ -381,3 +381,23 @@ def test_a_rank_correlation_is_never_rounded_to_a_perfect_one_it_is_not():
 
     assert [rho_text(r) for r in (-0.998, -1.0, -0.9999999999999998, 0.63, 0.9996)] == [
         "-0.998", "-1.00", "-1.00", "+0.63", "+0.9996"]
+
+
+def test_a_slow_climb_into_divergence_says_since_when_it_was_above_twice_its_best():
+    """An audited text-simplification run: training loss fell from 0.028 to 0.0019, then
+    climbed for seven epochs to 0.032. 'Diverged from step 3090' (where it had given back
+    half its progress) hid that it had been above twice its best since epoch 6.4.
+    Generated here: the same shape, seeded noise."""
+    from reportlib.analysis import detect_divergence
+
+    rng = np.random.default_rng(11)
+    down = np.geomspace(0.028, 0.002, 100)
+    up = np.geomspace(0.002, 0.032, 200)
+    values = np.concatenate([down, up]) * (1 + rng.normal(0, 0.03, 300))
+    steps = np.arange(1, 301) * 10
+    frame = pd.DataFrame({"step": steps, "epoch": steps / 300.0, "value": values})
+    (finding,) = detect_divergence(frame, split="train", metric="loss", label="training loss",
+                                   panel="train_loss")
+    since, start = finding.evidence["above_twice_since_step"], finding.evidence["start_step"]
+    assert since < start
+    assert f"had been above twice that level since step {since}" in finding.message

@@ -397,6 +397,13 @@ def detect_divergence(
     ratio_first = (f" and {ratio(peak / first)} its first logged value ({format_number(first)})"
                    if first > 0 else "")
     lr_text = f"; the learning rate was {lr:.3g} when it began" if lr is not None else ""
+    # A slow climb: the level was already above twice its best before it gave back half
+    # of its progress (where the stretch starts); say since when, not only from where.
+    since = start
+    while since > 0 and level[since - 1] >= threshold[since - 1]:
+        since -= 1
+    climb = say("divergence.since", where_since=where(since), where_start=where(start)) \
+        if since < start else ""
     return [Finding(
         FindingKind.DIVERGENCE, Severity.CRITICAL if critical else Severity.WARNING,
         say("divergence", label=cap(label), where_start=where(start), peak=peak,
@@ -404,7 +411,7 @@ def detect_divergence(
             where_peak=where(peak_i), ratio_min=ratio(peak / running_min),
             running_min=running_min, ratio_first=ratio_first,
             n_text=plural(end - start + 1, "logged point" if split == "train" else "evaluation"),
-            lr=lr_text, recovery=recovery),
+            lr=lr_text, recovery=recovery, climb=climb),
         {"split": split, "metric": metric, "rule": "divergence",
          "parameters": {"ratio": DIVERGENCE_RATIO, "lost_progress": DIVERGENCE_LOST_PROGRESS,
                         "min_points": DIVERGENCE_MIN_POINTS,
@@ -417,7 +424,7 @@ def detect_divergence(
          "recovered": recovered,
          "partly_recovered": partly,
          "last_value": float(values[-1]), "learning_rate": lr,
-         "points": end - start + 1},
+         "points": end - start + 1, "above_twice_since_step": int(steps[since])},
         panel=panel,
     )]
 

@@ -136,8 +136,11 @@ TEMPLATES: dict[str, str] = {
     "divergence":
         "{label} diverged from {where_start}: for {n_text} its running median stayed above 2x "
         "its best level so far of {running_min}, peaking at {peak} at {where_peak}, "
-        "{ratio_min} that level{ratio_first}{lr}. {recovery} Its best level so far is the "
-        "lowest running median of {window} points before the divergence.",
+        "{ratio_min} that level{ratio_first}{lr}.{climb} {recovery} Its best level so far is "
+        "the lowest running median of {window} points before the divergence.",
+    "divergence.since":
+        " Its running median had been above twice that level since {where_since}, climbing "
+        "slowly; from {where_start} on it had also given back half of what it had gained.",
     "divergence.recovered":
         "Its running median came back below twice that level ({threshold}) at {where_end}, "
         "and it ended at {last} ({ratio_last} that level).",
