@@ -168,3 +168,15 @@ def test_test_split_is_a_fact_not_a_curve_point(test_rows, expected) -> None:
     # A test score after training is not a training step, nor an evaluation.
     assert analysis.total_steps == max(r["step"] for r in ROWS)
     assert analysis.n_evaluations == analyze_run(synthetic_run(ROWS)).n_evaluations
+
+
+def test_a_log_without_steps_says_what_its_steps_are() -> None:
+    """A Keras CSVLogger file counts epochs only (a real one from tests/data): 'Steps: 10
+    (from the last logged step)' read as ten optimizer steps."""
+    from reportlib import load_run
+
+    run = load_run(Path(__file__).parent / "data" / "keras" / "AbijithT__Lung-Cancer-Detection")
+    facts = dict(run_facts_table(run, analyze_run(run)).to_numpy().tolist())
+    assert facts["Steps"] == ("10 (the log counts no steps: step N in this report is the N-th "
+                              "epoch logged)")
+    assert facts["Epochs"] == "10 (from training_log.csv: epochs 0-9, counted from 0)"

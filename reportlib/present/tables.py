@@ -140,8 +140,7 @@ def run_facts_table(run: Run, analysis: RunAnalysis, *, smoothing: float | None 
         ("Evaluation examples", _size_text(run.meta, dataset, "eval_size")),
         ("Epochs", _length_text(run.meta, "epochs", (analysis.epochs, analysis.epochs_source),
                                 format_epoch)),
-        ("Steps", _length_text(run.meta, "steps",
-                               (analysis.total_steps, analysis.total_steps_source), _count)),
+        ("Steps", _steps_text(run, analysis)),
         ("Evaluations", str(analysis.n_evaluations)),
         ("Logged values", f"{len(run.scalars)} in {len(analysis.curves)} curves"),
         ("Best checkpoint", _best_text(analysis)),
@@ -181,6 +180,23 @@ def _size_text(meta: Mapping[str, Any], dataset: Mapping[str, Any], key: str) ->
         return (f"{bound} {_count(estimate['value'])} (an estimate: {estimate.get('how')}"
                 f"{f', from {where}' if where else ''})")
     return None
+
+
+#: What a report's "step" is in a log that has none (``meta["step_unit"]``).
+STEP_UNIT_TEXT = {
+    "epoch": "the log counts no steps: step N in this report is the N-th epoch logged",
+    "log line": "the log counts no steps: step N in this report is its N-th training line",
+}
+
+
+def _steps_text(run: Any, analysis: Any) -> str | None:
+    """The Steps row: what ran and was planned, or, in a log without steps, what a step is."""
+    unit = run.meta.get("step_unit")
+    if unit in STEP_UNIT_TEXT:
+        return STEP_UNIT_TEXT[unit] if analysis.total_steps is None else (
+            f"{_count(analysis.total_steps)} ({STEP_UNIT_TEXT[unit]})")
+    return _length_text(run.meta, "steps", (analysis.total_steps, analysis.total_steps_source),
+                        _count)
 
 
 def _length_text(meta: Mapping[str, Any], unit: str, fallback: tuple[Any, str | None],
