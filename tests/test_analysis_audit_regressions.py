@@ -400,4 +400,4 @@ def test_a_slow_climb_into_divergence_says_since_when_it_was_above_twice_its_bes
                                    panel="train_loss")
     since, start = finding.evidence["above_twice_since_step"], finding.evidence["start_step"]
     assert since < start
-    assert f"had been above twice that level since step {since}" in finding.message
+    assert f"had been at or above twice that level since step {since}" in finding.message

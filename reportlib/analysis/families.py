@@ -309,7 +309,10 @@ def _no_data(ctx: AnalysisContext, panel: str) -> Finding:
                     pronoun="it" if len(derived) == 1 else "they")
     scored = [m for m in tested if m != "loss" and not is_loss_derived(m)]
     if scored:
-        names = " and ".join(metric_display_name(m) for m in scored)
+        # As the log names them (and as the test-results finding quotes them).
+        rows = ctx.run.scalars[(ctx.run.scalars["split"] == "test")
+                               & ctx.run.scalars["metric"].isin(scored)]
+        names = " and ".join(sorted(set(rows["source_key"].astype(str))))
         return Finding(FindingKind.NO_DATA, Severity.INFO,
                        say("no_data.eval_metric_tested", names=names, derived=extra),
                        {"panel": panel, "rule": "no_data", "loss_derived": derived,

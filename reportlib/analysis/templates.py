@@ -139,7 +139,7 @@ TEMPLATES: dict[str, str] = {
         "{ratio_min} that level{ratio_first}{lr}.{climb} {recovery} Its best level so far is "
         "the lowest running median of {window} points before the divergence.",
     "divergence.since":
-        " Its running median had been above twice that level since {where_since}, climbing "
+        " Its running median had been at or above twice that level since {where_since}, climbing "
         "slowly; from {where_start} on it had also given back half of what it had gained.",
     "divergence.recovered":
         "Its running median came back below twice that level ({threshold}) at {where_end}, "
@@ -217,7 +217,8 @@ TEMPLATES: dict[str, str] = {
         "{label} has {n_text}{over}{setting}: too few to show a trend (at least {needed} are "
         "needed); {remedy}",
     "too_few_points.train": "log more often (a smaller logging_steps) to see the curve.",
-    "too_few_points.eval": "evaluate more often (eval_strategy/eval_steps) to see the curve.",
+    "too_few_points.eval": "evaluate more often (a Trainer's eval_strategy/eval_steps) to see "
+                           "the curve.",
     "few_evaluations":
         "The run was evaluated only {n_text}: trends and the best checkpoint rest on few "
         "points (at least {threshold} evaluations make them firmer).",

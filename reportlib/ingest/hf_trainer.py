@@ -244,7 +244,7 @@ def _results_files(folder: Path, meta: dict[str, object]) -> list[Path]:
 
 
 #: How far the epoch must fall back, in epochs, to be a restart (not float noise).
-EPOCH_RESTART_DROP = 0.5
+EPOCH_RESTART_DROP = 0.01
 
 
 def epoch_restarts(scalars: pd.DataFrame) -> list[tuple[int, float, float]]:

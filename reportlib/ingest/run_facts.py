@@ -223,8 +223,8 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
                     "how": f"train_samples_per_second x train_runtime / {epochs_name}"}
     elif epochs and batch and steps:
         estimate = {"value": round(batch * steps / epochs), "bound": "at most",
-                    "how": f"train_batch_size x {steps_name} / {epochs_name}, with one device "
-                    "and no gradient accumulation; either makes it larger"}
+                    "how": f"train_batch_size x {steps_name} / {epochs_name}; an upper bound "
+                    "on one device without gradient accumulation, larger with either"}
     else:
         return
     set_fact(meta, "train_size_estimate", estimate, file_name)

@@ -31,7 +31,8 @@ TREND_WORDS: dict[str, str] = {
     "decreasing": "decreasing",
     "increasing": "increasing",
     "flat": "flat (its first and last few points differ by less than their noise or 2%, and "
-            "in between its running median stayed within a quarter of their level)",
+            "in between its running median stayed within a quarter of their level, or within "
+            "what its noise allows)",
     "swinging": "not one direction: its first and last few points are close, but in between "
                 "it moved far from them",
     "too_few_points": "not known (too few points to tell a trend from noise)",
@@ -197,8 +198,8 @@ def render_narrative(analysis: RunAnalysis, *, heading_level: int = 3) -> str:
     if caveats:
         lines += [finding_line(f) for f in caveats]
     else:
-        lines.append("None: no caveat rule fired (enough points per panel, no small dataset "
-                     "or short training reported, no warnings from reading the log).")
+        lines.append("None: no caveat rule fired (no curve with too few points, no small "
+                     "dataset or short training reported, no warnings from reading the log).")
     blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
