@@ -401,3 +401,22 @@ def test_a_slow_climb_into_divergence_says_since_when_it_was_above_twice_its_bes
     since, start = finding.evidence["above_twice_since_step"], finding.evidence["start_step"]
     assert since < start
     assert f"had been at or above twice that level since step {since}" in finding.message
+
+
+def test_a_metric_tied_at_its_best_agrees_with_the_lowest_loss_checkpoint():
+    """An audited classifier's accuracy is 1.0 at every evaluation from step 170 on; its
+    lowest loss is at step 420. 'The two criteria pick different checkpoints (accuracy at
+    the lowest-loss checkpoint is 1.00, 0 below its best)' called a tie a disagreement.
+    Generated here."""
+    from reportlib.analysis.checkpoints import compare_best_checkpoints
+
+    steps = [10 * i for i in range(1, 11)]
+    val = pd.DataFrame({"step": steps, "epoch": math.nan,
+                        "value": [1.0 / i for i in range(1, 11)]})
+    acc = pd.DataFrame({"step": steps, "epoch": math.nan,
+                        "value": [0.4, 0.6, 0.6, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
+    best, findings = compare_best_checkpoints(val, acc, metric="accuracy",
+                                              metric_label="accuracy", higher_is_better=True)
+    assert best.agree is True and best.by_metric.step == 100
+    assert "(a tie: it first reached that at step 40)" in findings[0].message
+    assert all(f.kind.value != "metric_disagrees_with_loss" for f in findings)

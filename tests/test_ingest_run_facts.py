@@ -241,3 +241,17 @@ def test_printed_log_header_gives_the_training_set_size(tmp_path: Path) -> None:
     run = load_run(tmp_path / "train.log")
     assert run.meta["train_size"] == 450
     assert run.meta[SOURCES]["train_size"] == "train.log line 1: train examples=450"
+
+
+def test_an_early_stopped_run_estimates_from_the_samples_of_a_step(tmp_path: Path) -> None:
+    """As an audited Whisper run stopped early at step 1500 (epoch 1.36) of max_steps 10990:
+    the Trainer's throughput counts the samples of all 10990 steps, so dividing it by 1.36
+    epochs made the set 7x too large. The example run's state, edited to that shape."""
+    state = json.loads((TINY / "trainer_state.json").read_text(encoding="utf-8"))
+    summary = next(e for e in state["log_history"] if "train_runtime" in e)
+    summary.update(train_samples_per_second=12.276, train_runtime=28624.6)
+    state.update(global_step=1500, epoch=1.36, max_steps=10990, num_train_epochs=10)
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+    estimate = load_run(tmp_path).meta["train_size_estimate"]
+    assert estimate["value"] == round(12.276 * 28624.6 / 10990 * 1500 / 1.36)
+    assert estimate["how"].startswith("train_samples_per_second x train_runtime / max_steps")

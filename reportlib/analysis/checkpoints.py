@@ -312,6 +312,16 @@ def compare_best_checkpoints(
     if by_loss is not None and by_metric is not None and selected is not None:
         if selected == by_metric.step and selected != by_loss.step:
             chosen = by_metric
+    tied_from: CheckpointChoice | None = None
+    if by_loss is not None and by_metric is not None and by_loss.step != by_metric.step:
+        # A tie: the metric is at its best at the lowest-loss checkpoint too (accuracy 1.0
+        # at every evaluation from some step on): that checkpoint is a best by both.
+        paired = paired_evaluations(val_loss, metric_frame)
+        there = paired.loc[paired["step"] == by_loss.step, "metric"]
+        if not there.empty and float(there.iloc[-1]) == by_metric.value:
+            tied_from = by_metric
+            by_metric = CheckpointChoice(by_loss.step, by_loss.epoch, by_metric.value,
+                                         by_metric.criterion)
     agree = None if by_loss is None or by_metric is None else by_loss.step == by_metric.step
     best = BestCheckpoint(step=chosen.step, epoch=chosen.epoch, by=chosen.criterion,
                           value=chosen.value, by_loss=by_loss, by_metric=by_metric, agree=agree,
@@ -352,7 +362,9 @@ def compare_best_checkpoints(
     if by_metric is not None:
         parts.append(say("best.by_metric", name=name,
                          where=format_position(by_metric.step, by_metric.epoch),
-                         value=by_metric.value))
+                         value=by_metric.value)
+                     + (say("best.tied", where=format_position(tied_from.step, tied_from.epoch))
+                        if tied_from is not None else ""))
     earlier = earlier_best(val_loss, best_so_far) if by_loss is not None else None
     sentence = ("Best checkpoint among this log's evaluations " if earlier is not None
                 else "Best checkpoint ") + "; ".join(parts)

@@ -258,7 +258,10 @@ def caveats_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]:
             out.append(_no_data(ctx, panel))
     out += detect_few_evaluations(ctx.n_evaluations)
     out += detect_small_dataset(ctx.run.meta, epochs=ctx.epochs)
-    shown = any(f.kind in (FindingKind.PLATEAU, FindingKind.OVERFITTING) for f in found)
+    # A plateau, a rise of validation loss or an early stop shown: the run was long enough.
+    shown = any(f.kind in (FindingKind.PLATEAU, FindingKind.OVERFITTING,
+                           FindingKind.VAL_LOSS_RISING, FindingKind.EARLY_STOPPING)
+                for f in found)
     out += detect_few_epochs(ctx.epochs, source=ctx.epochs_source, shown=shown,
                              planned=ctx.run.meta.get("epochs_planned"))
     out += [Finding(FindingKind.INGEST_WARNING, Severity.WARNING,

@@ -162,6 +162,7 @@ TEMPLATES: dict[str, str] = {
     "best.by_loss": "by validation loss, {where} with loss {value}",
     "best.by_metric": "by {name}, {where} with {name} {value}",
     "best.agree": ": the two criteria agree",
+    "best.tied": " (a tie: it first reached that at {where})",
     "best.differ_tested":
         ": they differ; the paired bootstrap on the run's predictions gives p = {p} for "
         "{name} between the two ({verdict})",

@@ -218,13 +218,21 @@ def hf_trainer_facts(meta: dict[str, Any], file_name: str) -> None:
     batch = _count(meta.get("train_batch_size"))
     steps, steps_name = ((steps_run, "global_step") if run_epochs and steps_run
                          else (steps_planned, "max_steps"))
-    if epochs and rate and runtime:
+    stopped_early = (run_epochs and steps_run and steps_planned and steps_run < steps_planned)
+    if epochs and rate and runtime and stopped_early:
+        # The Trainer's throughput counts the samples of all max_steps, not of the steps
+        # that ran (an early-stopped run): samples per step times steps per epoch.
+        estimate = {"value": round(rate * runtime / steps_planned * steps_run / run_epochs),
+                    "bound": "about",
+                    "how": "train_samples_per_second x train_runtime / max_steps (the samples "
+                    "of a step) x global_step / epoch (the steps of an epoch)"}
+    elif epochs and rate and runtime:
         estimate = {"value": round(rate * runtime / epochs), "bound": "about",
                     "how": f"train_samples_per_second x train_runtime / {epochs_name}"}
     elif epochs and batch and steps:
         estimate = {"value": round(batch * steps / epochs), "bound": "at most",
-                    "how": f"train_batch_size x {steps_name} / {epochs_name}; an upper bound "
-                    "on one device without gradient accumulation, larger with either"}
+                    "how": f"train_batch_size x {steps_name} / {epochs_name}, on one device "
+                    "without gradient accumulation; more devices or accumulation multiply it"}
     else:
         return
     set_fact(meta, "train_size_estimate", estimate, file_name)
