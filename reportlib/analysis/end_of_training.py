@@ -71,7 +71,7 @@ interval (the 95th percentile): its half-width in standard errors."""
 
 PLATEAU_RELATIVE_CHANGE = 0.02
 """The plateau band: a curve whose change over the last quarter of training is,
-with its uncertainty, within 2% of its level (or one rounding step of the log,
+with its uncertainty, within 2% of its level (or two rounding steps of the log,
 whichever is larger) has plateaued: another quarter would move it as little."""
 
 MAX_TAIL_FRACTION = 0.5
@@ -255,7 +255,10 @@ def _tail_over(
         standard_error=standard_error, resolution=step,
         threshold=max(TAIL_NOISE_MULTIPLIER * standard_error, step or 0.0,
                       MIN_RELATIVE_CHANGE * abs(basis)),
-        band=max(PLATEAU_RELATIVE_CHANGE * abs(basis), step or 0.0),
+        # At least two rounding steps: with one, an interval of +- one step could never
+        # lie inside it, and a loss printed at its floor (0.0008 to 4 decimals) that moves
+        # by one step at most could never be a plateau.
+        band=max(PLATEAU_RELATIVE_CHANGE * abs(basis), 2 * (step or 0.0)),
         error_based=error_based,
     )
 
@@ -342,11 +345,10 @@ def detect_end_of_training(
     evidence: dict[str, Any] = {**base, **tail.evidence(), "advice": None}
     interval = f"{format_number(tail.change)} ± {format_number(tail.margin)}"
     basis = "error below its ceiling" if tail.error_based else "level"
-    relative_band = tail.band if tail.resolution is None or tail.band > tail.resolution else -1.0
+    by_rounding = bool(tail.resolution) and tail.band == 2 * tail.resolution  # type: ignore[operator]
     band_words = dict(band=tail.band, level=format_percent(PLATEAU_INTERVAL_LEVEL),
-                      band_percent=(
-        f"{format_percent(PLATEAU_RELATIVE_CHANGE)} of its {basis}"
-        if tail.band <= relative_band else "one rounding step of the log"))
+                      band_percent=("two rounding steps of the log" if by_rounding else
+                                    f"{format_percent(PLATEAU_RELATIVE_CHANGE)} of its {basis}"))
     verdict = tail.verdict
     if verdict == "still_improving":
         advice = blocked = ""
