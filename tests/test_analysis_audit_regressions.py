@@ -420,3 +420,19 @@ def test_a_metric_tied_at_its_best_agrees_with_the_lowest_loss_checkpoint():
     assert best.agree is True and best.by_metric.step == 100
     assert "(a tie: it first reached that at step 40)" in findings[0].message
     assert all(f.kind.value != "metric_disagrees_with_loss" for f in findings)
+
+
+def test_a_loss_at_the_logs_rounding_floor_can_plateau():
+    """An audited Bert2Bert run's loss sat at 0.0007-0.0009 written to 4 decimals: 'unclear'
+    asked its interval (+- 1e-4, one rounding step) to fit in a band of one step, which it
+    never can. Generated here: 40 values at 4 decimals around 0.0008, seeded."""
+    from reportlib.analysis import detect_end_of_training
+
+    rng = np.random.default_rng(9)
+    values = np.round(0.0008 + rng.choice([-1e-4, 0.0, 1e-4], 40), 4)
+    frame = pd.DataFrame({"step": np.arange(1, 41) * 100, "epoch": math.nan, "value": values})
+    (finding,) = detect_end_of_training(frame, split="train", metric="loss",
+                                        label="training loss", panel="train_loss",
+                                        higher_is_better=False, unit="logged point")
+    assert finding.kind.value == "plateau"
+    assert "two rounding steps of the log" in finding.message
