@@ -445,7 +445,8 @@ def _tidy_log_history(
             f"({listed(f'log_history[{i}]' for i in no_step[:MAX_LISTED + 1])})"
         )
     if nulls[0]:
-        warnings.append(f"{plural(nulls[0], 'null value')} skipped ({listed(nulls[1])})")
+        warnings.append(f"{plural(nulls[0], 'value')} that {'is' if nulls[0] == 1 else 'are'} "
+                        f"null or not one number skipped ({listed(nulls[1])})")
     if backwards[0]:
         warnings.append(
             f"steps go back {plural(backwards[0], 'time')} ({listed(backwards[1])}; a run "
@@ -607,7 +608,7 @@ def _rows_from_log_history(
         if SUMMARY_MARKER_KEY in entry:
             summary = {"step": step, "epoch": epoch}
             for key, raw in entry.items():
-                if key not in _POSITION_KEYS:
+                if key not in _POSITION_KEYS and not isinstance(raw, (list, dict)):
                     summary[key] = _to_number(raw, path=path, where=where, key=key)
             summaries.append(summary)
             continue
@@ -621,6 +622,11 @@ def _rows_from_log_history(
         entry_split = "eval" if is_eval else "train"
         for key, raw in entry.items():
             if key in _POSITION_KEYS:
+                continue
+            if isinstance(raw, (list, dict)):
+                # compute_metrics may return a list (per-class thresholds): not one number,
+                # so not a curve; the rest of the entry is.
+                nulls.append(f"{where} '{key}' (a JSON {json_type(raw)})")
                 continue
             value = _to_number(raw, path=path, where=where, key=key)
             if value is None:
