@@ -436,3 +436,14 @@ def test_a_loss_at_the_logs_rounding_floor_can_plateau():
                                         higher_is_better=False, unit="logged point")
     assert finding.kind.value == "plateau"
     assert "two rounding steps of the log" in finding.message
+
+
+def test_a_noisy_curve_best_at_its_end_gets_no_bad_stop_and_no_did_not_fall():
+    """A real HF ViT log: eval_loss 0.633 at epoch 1, up to 1.40 in between, and its lowest,
+    0.276, at the last evaluation. Early stopping 'keeping step 137, whose loss of 0.633 is
+    within 0.598 of the run's lowest' (its noise made 2.3x 'near'), and 'did not fall',
+    sat next to 'lowest at its last evaluation'."""
+    result = reportlib.analyze(DATA / "hf" / "alicelouis47__VisLungTransformer")
+    kinds = _kinds(result)
+    assert "early_stopping" not in kinds and "no_improvement" not in kinds
+    assert "no_overfitting" in kinds

@@ -743,3 +743,22 @@ def test_a_metric_that_is_a_list_or_an_object_is_skipped_not_fatal(tmp_path: Pat
     assert any("2 values that are null or not one number skipped" in w
                and "'eval_thresholds' (a JSON list)" in w for w in run.warnings)
 
+
+
+def test_a_run_its_early_stopping_callback_stopped_says_so(tmp_path: Path) -> None:
+    """As an audited Whisper run: EarlyStoppingCallback patience 5, counter 5, and the
+    Trainer told to stop at step 1500 of 10990; 'early stopping?' can say it was. The
+    callback's saved state as transformers writes it; the values generated."""
+    state = {"log_history": [{"step": 500, "epoch": 0.5, "loss": 1.0},
+                             {"step": 1500, "epoch": 1.36, "loss": 0.8}],
+             "global_step": 1500, "max_steps": 10990, "epoch": 1.36,
+             "stateful_callbacks": {
+                 "EarlyStoppingCallback": {"args": {"early_stopping_patience": 5},
+                                           "attributes": {"early_stopping_patience_counter": 5}},
+                 "TrainerControl": {"args": {"should_training_stop": True}}}}
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+    run = hf_trainer.load(tmp_path)
+    assert run.meta["stopped_early"] is True
+    assert ("training stopped before max_steps: global_step 1500 < max_steps 10990 (its "
+            "EarlyStoppingCallback had seen 5 evaluations without improvement, its patience)"
+            in run.warnings)

@@ -84,6 +84,11 @@ EARLY_STOPPING_NEAR_RELATIVE = 0.01
 """...or within 1% of it; otherwise stopping would have cost real quality and no
 early-stopping finding is written."""
 
+EARLY_STOPPING_MAX_RELATIVE = 0.10
+"""...and never more than 10% above it, however noisy the curve: an audited run's noise
+made 0.633 "near" its lowest of 0.276, and the stop would have kept a checkpoint with
+more than twice the loss."""
+
 
 def _levels(val_steps: list[int], train: pd.DataFrame, eval_time_train: pd.DataFrame | None
             ) -> tuple[list[float | None], str]:
@@ -389,8 +394,9 @@ def detect_early_stopping(
         return []
     lowest_i = int(np.argmin(values))
     noise = noise_scale(values) or 0.0
-    near = max(EARLY_STOPPING_NEAR_NOISE * noise,
-               EARLY_STOPPING_NEAR_RELATIVE * abs(float(values[lowest_i])))
+    near = min(max(EARLY_STOPPING_NEAR_NOISE * noise,
+                   EARLY_STOPPING_NEAR_RELATIVE * abs(float(values[lowest_i]))),
+               EARLY_STOPPING_MAX_RELATIVE * abs(float(values[lowest_i])))
     shortfall = float(values[best_i] - values[lowest_i])
     if shortfall > near:
         return []
@@ -428,6 +434,7 @@ def detect_early_stopping(
 __all__ = [
     "EARLY_STOPPING_MIN_DELTA",
     "EARLY_STOPPING_NEAR_NOISE",
+    "EARLY_STOPPING_MAX_RELATIVE",
     "EARLY_STOPPING_NEAR_RELATIVE",
     "EARLY_STOPPING_PATIENCE",
     "END_LEVEL_POINTS",

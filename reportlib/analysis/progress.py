@@ -112,7 +112,8 @@ def detect_no_improvement(
     k = evidence.k
     if evidence.halves is not None:
         return []  # worse by its halves only: the ends this sentence quotes do not show it
-    if evidence.verdict == "flat" and _improved_between(values, evidence, higher_is_better):
+    if evidence.verdict == "flat" and (_improved_between(values, evidence, higher_is_better)
+                                       or _best_at_the_end(values, evidence, higher_is_better)):
         return []
     relative = (evidence.change / abs(evidence.start)
                 if evidence.start not in (None, 0.0) else None)
@@ -169,6 +170,19 @@ def _improved_between(values: np.ndarray, evidence: TrendEvidence,
     error = (evidence.noise or 0.0) * math.sqrt(math.pi / (2 * evidence.k)
                                                 + math.pi / (2 * window))
     return gain > max(evidence.threshold, SWING_NOISE_MULTIPLIER * error)
+
+
+def _best_at_the_end(values: np.ndarray, evidence: TrendEvidence,
+                     higher_is_better: bool) -> bool:
+    """Whether the curve's best value is among its last ``k`` points and beats its start
+    by more than :data:`FLAT_RELATIVE_CHANGE`: "did not improve" would then contradict
+    "lowest at its last evaluation" (a noisy middle can make such a curve read flat)."""
+    if evidence.start is None or not evidence.k:
+        return False
+    best = float(values.max() if higher_is_better else values.min())
+    at_end = best in values[-evidence.k:]
+    gain = best - evidence.start if higher_is_better else evidence.start - best
+    return bool(at_end and gain > FLAT_RELATIVE_CHANGE * abs(evidence.start))
 
 
 def _step_range(steps: np.ndarray) -> str:

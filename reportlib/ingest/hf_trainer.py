@@ -703,22 +703,40 @@ def _progress_warnings(meta: dict[str, Any], *, has_summary: bool) -> list[str]:
     if global_step >= max_steps:
         meta["in_progress"] = False
         return []
-    control = meta.get("stateful_callbacks", {})
-    control = control.get("TrainerControl", {}) if isinstance(control, dict) else {}
+    callbacks = meta.get("stateful_callbacks", {})
+    callbacks = callbacks if isinstance(callbacks, dict) else {}
+    control = callbacks.get("TrainerControl", {})
     args = control.get("args") if isinstance(control, dict) else None
     told_to_stop = isinstance(args, dict) and bool(args.get("should_training_stop"))
     if has_summary or told_to_stop:
         meta["in_progress"] = False
         meta["stopped_early"] = True
+        patience = _patience_run_out(callbacks.get("EarlyStoppingCallback"))
+        why = (f"its EarlyStoppingCallback had seen {patience} evaluations without improvement, "
+               "its patience" if patience else "early stopping?")
         return [
             f"training stopped before max_steps: global_step {global_step} < max_steps "
-            f"{max_steps} (early stopping?)"
+            f"{max_steps} ({why})"
         ]
     meta["in_progress"] = True
     return [
         f"the run looks unfinished: global_step {global_step} < max_steps {max_steps} "
         "(a checkpoint taken mid-training, or a run still in progress)"
     ]
+
+
+def _patience_run_out(callback: Any) -> int | None:
+    """The patience of a saved EarlyStoppingCallback whose counter reached it, else None."""
+    if not isinstance(callback, dict):
+        return None
+    args, attributes = callback.get("args"), callback.get("attributes")
+    if not isinstance(args, dict) or not isinstance(attributes, dict):
+        return None
+    patience = args.get("early_stopping_patience")
+    counter = attributes.get("early_stopping_patience_counter")
+    if _is_int(patience) and _is_int(counter) and patience > 0 and counter >= patience:
+        return int(patience)
+    return None
 
 
 def _no_values_warning(meta: dict[str, Any], *, entries: int) -> str:
