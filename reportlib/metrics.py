@@ -204,7 +204,7 @@ def bounds_for(metric: str, values: Iterable[float] = ()) -> tuple[float, float]
     otherwise within [0, 100] means [0, 100]. None for unbounded or unknown
     metrics, or values outside both ranges.
     """
-    info = metric_info(metric)
+    info = metric_info(metric) or _known_word(_base_name(metric))
     if info is None or info.bounds is None:
         return None
     finite = [float(v) for v in values if math.isfinite(float(v))]
@@ -371,13 +371,20 @@ def higher_is_better(metric: str, overrides: Mapping[str, bool] | None = None) -
         return True
     if m.endswith("loss"):
         return False
-    # A name built on a known word ("class_accuracy", "token_acc", "f1_macro", "val_wer"):
-    # that word's direction, when its words do not point both ways.
-    words = {_ALIASES.get(w, w) for w in re.split(r"[_/\-\s.]+", m) if w}
-    ways = {METRICS[w].higher_is_better for w in words
-            if w in METRICS and METRICS[w].role == "quality" and not METRICS[w].loss_derived}
-    ways.discard(None)
-    return ways.pop() if len(ways) == 1 else None
+    word = _known_word(m)
+    return word.higher_is_better if word is not None else None
+
+
+def _known_word(name: str) -> MetricInfo | None:
+    """The quality metric a name is built on ("class_accuracy", "token_acc", "f1_macro",
+    "val_wer"), when its known words agree on a direction (and on bounds); else None."""
+    words = {_ALIASES.get(w, w) for w in re.split(r"[_/\-\s.]+", name.lower()) if w}
+    known = [METRICS[w] for w in words
+             if w in METRICS and METRICS[w].role == "quality" and not METRICS[w].loss_derived
+             and METRICS[w].higher_is_better is not None]
+    if not known or len({(k.higher_is_better, k.bounds) for k in known}) != 1:
+        return None
+    return known[0]
 
 
 __all__ = [

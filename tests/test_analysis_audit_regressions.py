@@ -268,8 +268,11 @@ def test_the_last_point_before_a_step_down_in_the_level_is_not_a_spike():
 def test_a_trend_against_the_first_and_last_values_says_what_it_compares():
     """A real HF log: accuracy 0.902 at epoch 1, 0.414 at epoch 2, ..., 0.779 at epoch 10.
     'a change of -13.7% ... Its trend is increasing' contradicted its own numbers."""
+    from reportlib.present.narrative import curve_sentences
+
     folder = DATA / "hf" / "arshiv-web__Financial-News-Sentiment-Analysis__checkpoint-10350"
-    text = render_narrative(reportlib.analyze(folder).analysis)
+    accuracy = reportlib.analyze(folder).analysis.curves[("eval", "accuracy")]
+    text = " ".join(curve_sentences("Validation accuracy", accuracy))
     assert ("a change of -13.7%, over 10 finite evaluations. Its trend is increasing (the median "
             "of its first 2 evaluations, 0.658, against that of its last 2, 0.797: its first and "
             "last values alone go the other way).") in text
@@ -318,6 +321,13 @@ def test_a_real_change_of_a_metric_of_unknown_direction_is_said_to_rise_not_to_b
     assert finding.kind.value == "inconclusive"
     assert finding.evidence["reason"] == "direction_unknown"
     assert finding.message.startswith("Validation token_acc was still rising at the end")
+
+
+def test_the_metric_the_run_chose_its_best_checkpoint_by_is_the_metric_panel():
+    """The same log: its best_model_checkpoint was chosen by eval_macro_f1, yet the report
+    judged accuracy (0.902 at epoch 1 with a macro F1 of 0.19: the majority class)."""
+    folder = DATA / "hf" / "arshiv-web__Financial-News-Sentiment-Analysis__checkpoint-10350"
+    assert reportlib.analyze(folder).analysis.panels["eval_metric"] == ("eval", "macro_f1")
 
 
 def test_the_runs_own_best_checkpoint_names_the_metric_it_was_chosen_by():

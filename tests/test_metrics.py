@@ -198,3 +198,12 @@ def test_the_table_covers_every_split_word() -> None:
 def test_direction_of_a_name_built_on_a_known_word(metric: str, higher) -> None:
     assert higher_is_better(metric) is higher
 
+
+
+def test_bounds_of_a_name_built_on_a_known_word() -> None:
+    # an audited NER log's overall_accuracy (0.835 -> 0.859) is judged by its error, as
+    # accuracy is; words that disagree give no bounds
+    from reportlib.metrics import bounds_for
+
+    assert bounds_for("overall_accuracy", [0.835, 0.859]) == (0.0, 1.0)
+    assert bounds_for("accuracy_error", [0.1, 0.2]) is None

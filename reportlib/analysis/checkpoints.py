@@ -158,13 +158,28 @@ def selection_metric(run: Run, best_model_checkpoint: Any, best_metric: Any) -> 
     evaluation value logged at that checkpoint's step that equals it (to float
     precision), named as logged ("eval_macro_f1 0.246"). None when none or several do.
     """
+    found = _selection_rows(run, best_model_checkpoint, best_metric)
+    return None if found is None else f"{found[0]} {format_number(found[2])}"
+
+
+def selection_curve(run: Run) -> str | None:
+    """The evaluation metric (normalised) the run chose its best checkpoint by, or None."""
+    found = _selection_rows(run, run.meta.get("best_model_checkpoint"),
+                            run.meta.get("best_metric"))
+    return None if found is None else found[1]
+
+
+def _selection_rows(run: Run, best_model_checkpoint: Any,
+                    best_metric: Any) -> tuple[str, str, float] | None:
+    """(name as logged, normalised metric, value) of :func:`selection_metric`."""
     step, value = checkpoint_step(best_model_checkpoint), finite_or_none(best_metric)
     if step is None or value is None:
         return None
     rows = run.scalars[(run.scalars["split"] == "eval") & (run.scalars["step"] == step)]
     close = rows[np.isclose(rows["value"].to_numpy(dtype=float), value, rtol=1e-9, atol=0.0)]
-    names = sorted(set(close["source_key"].astype(str)))
-    return f"{names[0]} {format_number(value)}" if len(names) == 1 else None
+    pairs = sorted(set(zip(close["source_key"].astype(str), close["metric"].astype(str),
+                           strict=True)))
+    return (pairs[0][0], pairs[0][1], value) if len(pairs) == 1 else None
 
 
 def detect_test_results(run: Run) -> list[Finding]:
@@ -475,6 +490,7 @@ __all__ = [
     "detect_test_results",
     "earlier_best",
     "paired_evaluations",
+    "selection_curve",
     "selection_metric",
     "spearman_rho",
 ]

@@ -24,6 +24,7 @@ from reportlib.analysis.checkpoints import (
     BestCheckpoint,
     PairTest,
     compare_best_checkpoints,
+    selection_curve,
     selection_metric,
 )
 from reportlib.analysis.chrf_evidence import ScoreAnalysis, add_computed_chrf, analyze_scores
@@ -137,7 +138,9 @@ class RunAnalysis:
 def main_eval_metric(run: Run) -> tuple[str, str] | None:
     """The evaluation curve of the report's third panel.
 
-    chrF when the log has it; otherwise the first eval metric (in the order of
+    chrF when the log has it; otherwise the one the run chose its best checkpoint by
+    (a Trainer's ``metric_for_best_model``, found from ``best_metric``); otherwise
+    the first eval metric (in the order of
     :meth:`Run.curves`) that is a known higher-is-better metric, then a known
     lower-is-better one (WER...), then any other, skipping what
     :func:`reportlib.metrics.is_quality_metric` rejects: the loss, metrics
@@ -148,6 +151,9 @@ def main_eval_metric(run: Run) -> tuple[str, str] | None:
     None when there is none.
     """
     candidates = [m for s, m in run.curves() if s == "eval" and is_quality_metric(m)]
+    chosen = selection_curve(run)
+    if chosen in candidates and "chrf" not in candidates and _moves(run.series("eval", chosen)):
+        return ("eval", chosen)  # the metric the run itself picked its best checkpoint by
     moving = [m for m in candidates if _moves(run.series("eval", m))]
     overrides = _direction_overrides(run)
     for group in (moving, [m for m in candidates if m not in moving]):
