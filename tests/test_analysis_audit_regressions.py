@@ -457,3 +457,18 @@ def test_a_noisy_curve_best_at_its_end_gets_no_bad_stop_and_no_did_not_fall():
     kinds = _kinds(result)
     assert "early_stopping" not in kinds and "no_improvement" not in kinds
     assert "no_overfitting" in kinds
+
+
+def test_eval_steps_is_named_only_when_the_evaluations_follow_it():
+    """An audited run evaluated once per epoch (step 625) with the Trainer's default
+    eval_steps=500 in its state: '1 finite evaluation over 1250 steps (eval_steps=500)'
+    named a setting the run did not use. Generated curves here."""
+    from reportlib.analysis.caveats import detect_too_few_points
+    from reportlib.analysis.curves import summarize_curve
+
+    for first, named in ((625, False), (500, True)):
+        frame = pd.DataFrame({"step": [first], "epoch": [1.0], "value": [0.5]})
+        summary = summarize_curve(frame, split="eval", metric="loss")
+        (finding,) = detect_too_few_points(summary, label="validation loss", total_steps=1250,
+                                           eval_steps=500)
+        assert ("(eval_steps=500)" in finding.message) is named

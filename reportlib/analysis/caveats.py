@@ -57,6 +57,10 @@ def detect_too_few_points(
     unit = "finite logged point" if train else "finite evaluation"
     setting = logging_steps if train else eval_steps
     setting_name = "logging_steps" if train else "eval_steps"
+    if setting and summary.first_step is not None and summary.first_step % int(setting):
+        # The curve's steps are not on that setting's multiples: the Trainer did not log
+        # or evaluate by it (eval_strategy "epoch" keeps the default eval_steps=500).
+        setting = None
     text = say("too_few_points", label=cap(label), n_text=plural(n, unit),
                over=f" over {plural(int(total_steps), 'step')}" if total_steps else "",
                setting=f" ({setting_name}={int(setting)})" if setting else "",
