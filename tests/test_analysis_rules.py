@@ -431,7 +431,10 @@ def test_checkpoint_step(text, step) -> None:
 
 def test_too_few_points_explains_hf_default_logging_steps() -> None:
     # HF's default logging_steps=500 on a 600-step run leaves one training-loss point.
-    run = synthetic_run([2.5])
+    # (the one point at step 500, where logging_steps=500 puts it)
+    run = Run(name="generated", path=Path("generated"), format="generated",
+              scalars=make_scalars([dict(step=500, epoch=0.83, split="train", metric="loss",
+                                         value=2.5, source_key="loss")]))
     summary = analyze_run(run).curves[("train", "loss")]
     (finding,) = detect_too_few_points(summary, label="training loss", total_steps=600,
                                        logging_steps=500)
@@ -442,11 +445,12 @@ def test_too_few_points_explains_hf_default_logging_steps() -> None:
 
 def test_too_few_evaluations_name_the_logged_eval_steps() -> None:
     # A trainer_state.json records eval_steps: the caveat says why there are so few.
-    run = synthetic_run([3.0, 2.5, 2.2, 2.0], val=[2.4, 2.3], meta={"eval_steps": 500})
+    # (evaluations once per epoch of 50 steps: eval_steps=50 is what placed them)
+    run = synthetic_run([3.0, 2.5, 2.2, 2.0], val=[2.4, 2.3], meta={"eval_steps": 50})
     (finding,) = [f for f in analyze_run(run).findings
                   if f.kind is FindingKind.TOO_FEW_POINTS and f.evidence["split"] == "eval"]
-    assert "(eval_steps=500)" in finding.message
-    assert finding.evidence["eval_steps"] == 500
+    assert "(eval_steps=50)" in finding.message
+    assert finding.evidence["eval_steps"] == 50
 
 
 def test_too_few_points_silent_with_enough_points() -> None:
@@ -596,3 +600,11 @@ def test_an_untested_pair_makes_no_noise_claim(scored: bool, phrase: str) -> Non
         run.series("eval", "loss"), run.series("eval", "chrf"), metric="chrf",
         metric_label="chrF", higher_is_better=True, scored=scored)
     assert phrase in findings[0].message and "may be noise" not in findings[0].message
+
+
+def test_an_eval_steps_the_evaluations_do_not_follow_is_not_named() -> None:
+    # evaluations at steps 50 and 100 (once per epoch), the state's default eval_steps 500
+    run = synthetic_run([3.0, 2.5, 2.2, 2.0], val=[2.4, 2.3], meta={"eval_steps": 500})
+    (finding,) = [f for f in analyze_run(run).findings
+                  if f.kind is FindingKind.TOO_FEW_POINTS and f.evidence["split"] == "eval"]
+    assert "eval_steps=" not in finding.message and finding.evidence["eval_steps"] is None

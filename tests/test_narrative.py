@@ -74,7 +74,7 @@ SHAPES = {
         [3.0, 5.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 12.5, 13.0, 13.2, 13.1],
         meta={"dataset": {"train_size": 60}, "num_train_epochs": 12}),
     "diverged": synthetic_run(diverging_train(), [3.0, 2.6, 2.4, 2.3, 2.2, NAN]),
-    "single_point": synthetic_run([2.5], [2.7], meta={"logging_steps": 500, "global_step": 600}),
+    "single_point": synthetic_run([2.5], [2.7], meta={"logging_steps": 10, "global_step": 600}),
     "empty": synthetic_run(),
 }
 
@@ -119,7 +119,7 @@ def test_sections_in_order(shape: str) -> None:
                                        "1 spike: 60.0 at step 300 (epoch 6)"]),
         ("diverged", "Validation loss", ["**Critical:**", "NaN", "step 300"]),
         ("single_point", "Training loss", ["a single finite value: 2.50 at step 10"]),
-        ("single_point", "Caveats", ["1 finite logged point over 600 steps (logging\\_steps=500)",
+        ("single_point", "Caveats", ["1 finite logged point over 600 steps (logging\\_steps=10)",
                                      "Validation loss has 1 finite evaluation over 600 steps",
                                      "too few to show a trend"]),
         ("single_point", "Overall observations",

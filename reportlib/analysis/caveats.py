@@ -57,7 +57,8 @@ def detect_too_few_points(
     unit = "finite logged point" if train else "finite evaluation"
     setting = logging_steps if train else eval_steps
     setting_name = "logging_steps" if train else "eval_steps"
-    if setting and summary.first_step is not None and summary.first_step % int(setting):
+    if setting and not any(step is not None and step % int(setting) == 0
+                           for step in (summary.first_step, summary.last_step)):
         # The curve's steps are not on that setting's multiples: the Trainer did not log
         # or evaluate by it (eval_strategy "epoch" keeps the default eval_steps=500).
         setting = None
