@@ -9,6 +9,7 @@ HTML is the presentation layer's job.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from reportlib.metrics import display_name
 
@@ -110,6 +111,13 @@ def format_position(step: int | None, epoch: float | None = None) -> str:
     return where
 
 
+def step_range(steps: Iterable[int]) -> str:
+    """``"step 7"`` or ``"steps 3-9"``: the span of some logged steps."""
+    values = [int(step) for step in steps]
+    low, high = min(values), max(values)
+    return f"step {low}" if low == high else f"steps {low}-{high}"
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``"1 evaluation"``, ``"3 evaluations"``."""
     word = singular if count == 1 else (plural_form or singular + "s")
@@ -124,4 +132,5 @@ __all__ = [
     "format_position",
     "metric_display_name",
     "plural",
+    "step_range",
 ]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from reportlib.formatting import plural, step_range
 from reportlib.metrics import normalise_key, normalise_keys
 from reportlib.run import SCALAR_COLUMNS
 
@@ -454,17 +455,6 @@ def listed(items: Sequence[object] | np.ndarray) -> str:
     items = list(items)
     shown = ", ".join(str(item) for item in items[:MAX_LISTED])
     return shown + (", ..." if len(items) > MAX_LISTED else "")
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``"1 value"`` / ``"3 values"``."""
-    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
-
-
-def step_range(steps: np.ndarray | Sequence[int]) -> str:
-    """``"step 7"`` or ``"steps 3-9"``."""
-    low, high = int(np.min(steps)), int(np.max(steps))
-    return f"step {low}" if low == high else f"steps {low}-{high}"
 
 
 def _replaced_warning(steps: np.ndarray, curve_codes: np.ndarray, curves: list) -> str:
