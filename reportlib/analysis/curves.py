@@ -112,12 +112,10 @@ class CurveSummary:
         The metric's natural ``(floor, ceiling)`` on the log's scale (accuracy
         in [0, 1] or [0, 100]), or None; a bounded higher-is-better metric's
         trend is judged on its error (ceiling - value).
-    trend_start, trend_end, trend_points:
-        The levels the trend compares: the medians of the first and last
-        ``trend_points`` finite values (see :class:`TrendEvidence`; None, 0
-        with too few points).
-    trend_halves:
-        The means of the first and last half, when they decided the trend.
+    trend_evidence:
+        The numbers behind ``trend`` (:class:`TrendEvidence`: the levels it
+        compares, the change that would have counted, the halves' means when they
+        decided it).
     """
 
     split: str
@@ -141,10 +139,7 @@ class CurveSummary:
     noise: float | None
     resolution: float | None = None
     bounds: tuple[float, float] | None = None
-    trend_start: float | None = None
-    trend_end: float | None = None
-    trend_points: int = 0
-    trend_halves: tuple[float, float] | None = None
+    trend_evidence: TrendEvidence | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -419,10 +414,7 @@ def summarize_curve(
         noise=noise_scale(values),
         resolution=resolution(values),
         bounds=bounds,
-        trend_start=evidence.start,
-        trend_end=evidence.end,
-        trend_points=evidence.k,
-        trend_halves=evidence.halves,
+        trend_evidence=evidence,
     )
 
 

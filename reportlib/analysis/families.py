@@ -156,7 +156,8 @@ def progress_family(ctx: AnalysisContext, found: list[Finding]) -> list[Finding]
         claims = detect_no_improvement(
             ctx.run.series(*key), split=key[0], metric=key[1], label=ctx.labels[panel],
             panel=panel, higher_is_better=summary.higher_is_better, bounds=summary.bounds,
-            unit="logged point" if key[0] == "train" else "evaluation")
+            unit="logged point" if key[0] == "train" else "evaluation",
+            evidence=summary.trend_evidence)
         out += [f for f in claims
                 if not (rose and panel == "val_loss" and f.evidence["trend"] == "flat")]
     return out

@@ -28,6 +28,7 @@ from reportlib.analysis.curves import (
 )
 from reportlib.analysis.findings import Finding, FindingKind, Severity
 from reportlib.analysis.templates import cap, format_number, format_percent, plural, say
+from reportlib.formatting import step_range
 
 START_GAPS = 1.5
 """A curve covers the start of training when its first point is logged within
@@ -76,6 +77,7 @@ def detect_no_improvement(
     higher_is_better: bool | None,
     bounds: tuple[float, float] | None = None,
     unit: str = "logged point",
+    evidence: TrendEvidence | None = None,
 ) -> list[Finding]:
     """A ``no_improvement`` warning when the curve ended no better than it began.
 
@@ -91,6 +93,9 @@ def detect_no_improvement(
         The metric's natural range, for a metric judged on its error near its ceiling.
     unit:
         What one point is called in the sentence ("logged point", "evaluation").
+    evidence:
+        The curve's trend as its summary already holds it (``CurveSummary.trend_evidence``);
+        computed here when not given.
 
     Returns
     -------
@@ -105,7 +110,8 @@ def detect_no_improvement(
     if not starts_at_beginning(steps, rows["epoch"].to_numpy(dtype=float)):
         return []
     values = rows["value"].to_numpy(dtype=float)
-    evidence = trend_evidence(values, bounds=bounds, higher_is_better=higher_is_better)
+    if evidence is None:
+        evidence = trend_evidence(values, bounds=bounds, higher_is_better=higher_is_better)
     worse = "increasing" if not higher_is_better else "decreasing"
     if evidence.verdict not in ("flat", worse) or evidence.change is None:
         return []
@@ -125,7 +131,7 @@ def detect_no_improvement(
         units=f"{unit}s", first_step=int(steps[0]),
         ends=say("no_improvement.ends" if k > 1 else "no_improvement.ends_one",
                  first_text=plural(k, unit), last_text=plural(k, unit), unit=unit,
-                 first_steps=_step_range(steps[:k]), last_steps=_step_range(steps[-k:]),
+                 first_steps=step_range(steps[:k]), last_steps=step_range(steps[-k:]),
                  start=evidence.start, end=evidence.end),
         change=change_text,
         threshold=evidence.threshold,
@@ -183,11 +189,6 @@ def _best_at_the_end(values: np.ndarray, evidence: TrendEvidence,
     at_end = best in values[-evidence.k:]
     gain = best - evidence.start if higher_is_better else evidence.start - best
     return bool(at_end and gain > FLAT_RELATIVE_CHANGE * abs(evidence.start))
-
-
-def _step_range(steps: np.ndarray) -> str:
-    first, last = int(steps[0]), int(steps[-1])
-    return f"step {first}" if first == last else f"steps {first}-{last}"
 
 
 __all__ = ["MAX_FIRST_EPOCH", "START_GAPS", "detect_no_improvement", "starts_at_beginning"]

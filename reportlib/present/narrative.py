@@ -112,25 +112,28 @@ def _trend_basis(summary: CurveSummary) -> str:
     """What a rising or falling trend compares, when the first and last values alone go
     the other way (accuracy 0.902 -> 0.779, yet its first two have a median of 0.658 and
     its last two 0.797): without it the sentence would contradict its own numbers."""
-    if summary.trend in ("increasing", "decreasing") and summary.trend_halves is not None:
-        first, second = summary.trend_halves
+    evidence = summary.trend_evidence
+    if evidence is None or summary.trend not in ("increasing", "decreasing"):
+        return ""
+    if evidence.halves is not None:
+        first, second = evidence.halves
         half = summary.n_finite // 2
         return (f" (the mean of its first {plural(half, _unit(summary))}, "
                 f"{format_number(first)}, against that of its last {half}, "
                 f"{format_number(second)}, a change beyond twice its standard error: its ends "
                 "alone are too noisy to show it)")
-    if summary.trend not in ("increasing", "decreasing") or summary.trend_start is None \
-            or summary.trend_end is None or summary.first is None or summary.last is None:
+    if evidence.start is None or evidence.end is None or summary.first is None \
+            or summary.last is None:
         return ""
-    rising = summary.trend_end > summary.trend_start
+    rising = evidence.end > evidence.start
     if (summary.last > summary.first) == rising or summary.last == summary.first:
         return ""
-    k = summary.trend_points
+    k = evidence.k
     what = (f"the median of its first {plural(k, _unit(summary))}" if k > 1
             else f"its first {_unit(summary)}")
     last = f"that of its last {k}" if k > 1 else f"its last {_unit(summary)}"
-    return (f" ({what}, {format_number(summary.trend_start)}, against {last}, "
-            f"{format_number(summary.trend_end)}: its first and last values alone go the "
+    return (f" ({what}, {format_number(evidence.start)}, against {last}, "
+            f"{format_number(evidence.end)}: its first and last values alone go the "
             "other way)")
 
 
