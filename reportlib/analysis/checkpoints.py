@@ -327,12 +327,12 @@ def compare_best_checkpoints(
     if by_loss is not None and by_metric is not None and selected is not None:
         if selected == by_metric.step and selected != by_loss.step:
             chosen = by_metric
+    pairs = paired_evaluations(val_loss, metric_frame)
     tied_from: CheckpointChoice | None = None
     if by_loss is not None and by_metric is not None and by_loss.step != by_metric.step:
         # A tie: the metric is at its best at the lowest-loss checkpoint too (accuracy 1.0
         # at every evaluation from some step on): that checkpoint is a best by both.
-        paired = paired_evaluations(val_loss, metric_frame)
-        there = paired.loc[paired["step"] == by_loss.step, "metric"]
+        there = pairs.loc[pairs["step"] == by_loss.step, "metric"]
         if not there.empty and float(there.iloc[-1]) == by_metric.value:
             tied_from = by_metric
             by_metric = CheckpointChoice(by_loss.step, by_loss.epoch, by_metric.value,
@@ -341,7 +341,6 @@ def compare_best_checkpoints(
     best = BestCheckpoint(step=chosen.step, epoch=chosen.epoch, by=chosen.criterion,
                           value=chosen.value, by_loss=by_loss, by_metric=by_metric, agree=agree,
                           selected_by_run=selected)
-    pairs = paired_evaluations(val_loss, metric_frame)
     base: dict[str, Any] = {"split": "eval", "metric": metric, "n_evaluations": len(pairs),
                             "rule": "metric_vs_loss",
                             "parameters": {"min_rho": AGREEMENT_MIN_RHO,
